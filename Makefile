@@ -1,0 +1,64 @@
+# Two commands matter: `make demo` and `make test`. Everything is installed
+# into .venv from requirements.txt (the one place versions are pinned).
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+COLLECTION_LINK := .collections/ansible_collections/tap/multiregion
+INVENTORY ?= inventories/local
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: help install up down demo deploy test unit integration lint sanity molecule bench clean
+
+help:
+	@echo "make demo   install, start the local AWS emulator, deploy dev to every region, print outputs"
+	@echo "make test   lint + the whole test suite (starts and stops its own emulators)"
+	@echo "make down   stop the emulator that make demo left running"
+	@echo "make lint   ansible-lint, yamllint, ruff"
+	@echo "make bench  benchmark the full stack against the emulator"
+
+$(STAMP): requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $(STAMP)
+
+$(COLLECTION_LINK):
+	mkdir -p $(dir $(COLLECTION_LINK))
+	ln -sfn ../../.. $(COLLECTION_LINK)
+
+install: $(STAMP) $(COLLECTION_LINK)
+
+up: install
+	$(BIN)/python -m emulator start
+
+down:
+	@test -x $(BIN)/python && $(BIN)/python -m emulator stop || true
+
+deploy: install
+	$(BIN)/ansible-playbook site.yml -i $(INVENTORY)
+
+demo: up
+	$(BIN)/ansible-playbook site.yml -i inventories/local
+
+unit: install
+	$(BIN)/python -m pytest tests/unit -q
+
+integration: install
+	$(BIN)/python -m pytest tests/integration -q
+
+test: install lint
+	$(BIN)/python -m pytest tests -q -n 2 --dist loadgroup
+
+lint: install
+	$(BIN)/ruff check plugins emulator tests files bench
+	$(BIN)/yamllint -s .
+	$(BIN)/ansible-lint --profile production -q
+
+bench: up
+	$(BIN)/python -m bench
+
+clean: down
+	rm -rf $(VENV) .collections .emulator outputs .pytest_cache .ruff_cache

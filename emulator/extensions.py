@@ -1,0 +1,18 @@
+"""Features the emulator adds to moto, loaded before the server starts.
+
+Each extension fills a documented gap of moto so that our modules run their
+real-AWS code paths against the emulator. They live here, beside the harness,
+and never in roles or modules.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+# Modules under emulator/ that expose install(); each patches one moto gap.
+EXTENSIONS: tuple[str, ...] = ()
+
+
+def install() -> None:
+    for name in EXTENSIONS:
+        importlib.import_module(f"emulator.{name}").install()

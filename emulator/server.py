@@ -1,0 +1,39 @@
+"""Run moto's server in this process until SIGTERM/SIGINT."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from pathlib import Path
+
+from emulator import extensions
+
+
+def serve(state_dir: Path, host: str = "127.0.0.1", port: int = 0) -> None:
+    """Start moto on host:port (0 = any free port), publish the URL, block until signalled."""
+    from moto.server import ThreadedMotoServer
+
+    extensions.install()
+    server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
+    server.start()
+    bound_host, bound_port = server.get_host_and_port()
+    url = f"http://{bound_host}:{bound_port}"
+
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, lambda *_: stop.set())
+
+    state_dir.mkdir(parents=True, exist_ok=True)
+    pid_file, url_file = state_dir / "pid", state_dir / "url"
+    pid_file.write_text(f"{os.getpid()}\n")
+    # The URL file is written last: its presence means "ready to serve".
+    tmp = url_file.with_suffix(".tmp")
+    tmp.write_text(url + "\n")
+    tmp.replace(url_file)
+    try:
+        stop.wait()
+    finally:
+        for f in (url_file, pid_file):
+            f.unlink(missing_ok=True)
+        server.stop()
