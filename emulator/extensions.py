@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 
 # Modules under emulator/ that expose install(); each patches one moto gap.
-EXTENSIONS: tuple[str, ...] = ()
+EXTENSIONS: tuple[str, ...] = ("dynamodb_replicas",)
 
 
 def install() -> None:

@@ -94,9 +94,7 @@ class PlaybookRun:
                 continue
             if in_recap and ":" in line:
                 host, _, counters = line.partition(":")
-                recap[host.strip()] = {
-                    k: int(v) for k, v in (item.split("=") for item in counters.split())
-                }
+                recap[host.strip()] = {k: int(v) for k, v in (item.split("=") for item in counters.split())}
         return recap
 
     def changed(self) -> int:
@@ -107,8 +105,9 @@ class PlaybookRun:
 def run_playbook(emulator_url):
     """Run ansible-playbook from the repository root against the emulator."""
 
-    def run(playbook: str, inventory: str = "inventories/local", *args: str, env: dict | None = None,
-            timeout: int = 900) -> PlaybookRun:
+    def run(
+        playbook: str, inventory: str = "inventories/local", *args: str, env: dict | None = None, timeout: int = 900
+    ) -> PlaybookRun:
         environment = dict(os.environ)
         environment.update(
             TAP_EMULATOR_URL=emulator_url,
@@ -119,8 +118,9 @@ def run_playbook(emulator_url):
         )
         environment.update(env or {})
         cmd = [str(Path(sys.executable).parent / "ansible-playbook"), playbook, "-i", inventory, *args]
-        proc = subprocess.run(cmd, cwd=REPO_ROOT, env=environment, capture_output=True, text=True,
-                              timeout=timeout, check=False)
+        proc = subprocess.run(
+            cmd, cwd=REPO_ROOT, env=environment, capture_output=True, text=True, timeout=timeout, check=False
+        )
         return PlaybookRun(proc)
 
     return run
@@ -143,11 +143,8 @@ def call_module(main, args: dict, check_mode: bool = False, diff: bool = False) 
 
     full_args = dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff)
     stdout = io.StringIO()
-    with patch_module_args(full_args), contextlib.redirect_stdout(stdout):
-        try:
-            main()
-        except SystemExit:
-            pass
+    with patch_module_args(full_args), contextlib.redirect_stdout(stdout), contextlib.suppress(SystemExit):
+        main()
     return json.loads(stdout.getvalue())
 
 

@@ -27,20 +27,26 @@ def parse_vpc_cidr(region, cidr, prefix_length):
     """Return the IPv4Network for a region's VPC CIDR or raise NetworkPolicyError."""
     field = "hostvars[%s].vpc_cidr" % region
     if not isinstance(cidr, str) or not cidr.strip():
-        raise NetworkPolicyError("%s: %r is not a CIDR string; expected an IPv4 network such as 10.0.0.0/16" % (field, cidr))
+        raise NetworkPolicyError(
+            "%s: %r is not a CIDR string; expected an IPv4 network such as 10.0.0.0/16" % (field, cidr)
+        )
     text = cidr.strip()
     if "/" not in text:
-        raise NetworkPolicyError("%s: %r has no prefix length; expected an IPv4 network such as 10.0.0.0/%d" % (field, cidr, prefix_length))
+        raise NetworkPolicyError(
+            "%s: %r has no prefix length; expected an IPv4 network such as 10.0.0.0/%d" % (field, cidr, prefix_length)
+        )
     try:
         network = ipaddress.ip_network(text, strict=False)
     except ValueError:
-        raise NetworkPolicyError("%s: %r is not a valid IPv4 network; expected e.g. 10.0.0.0/%d" % (field, cidr, prefix_length))
-    if network.version != 4:
-        raise NetworkPolicyError("%s: %r is IPv6; only IPv4 VPC CIDRs are allowed (e.g. 10.0.0.0/%d)" % (field, cidr, prefix_length))
-    if str(network) != text:
         raise NetworkPolicyError(
-            "%s: %r has host bits set; the network address is %s" % (field, cidr, network)
+            "%s: %r is not a valid IPv4 network; expected e.g. 10.0.0.0/%d" % (field, cidr, prefix_length)
         )
+    if network.version != 4:
+        raise NetworkPolicyError(
+            "%s: %r is IPv6; only IPv4 VPC CIDRs are allowed (e.g. 10.0.0.0/%d)" % (field, cidr, prefix_length)
+        )
+    if str(network) != text:
+        raise NetworkPolicyError("%s: %r has host bits set; the network address is %s" % (field, cidr, network))
     if network.prefixlen != prefix_length:
         raise NetworkPolicyError(
             "%s: %r has prefix length /%d; the policy allows /%d only" % (field, cidr, network.prefixlen, prefix_length)
@@ -59,7 +65,8 @@ def derive_subnets(cidr, indexes=PUBLIC_SUBNET_INDEXES, new_prefix=SUBNET_PREFIX
     for index in indexes:
         if not 0 <= index < count:
             raise NetworkPolicyError(
-                "subnet #%d (/%d) does not fit inside VPC %s, which holds %d such subnets" % (index, new_prefix, network, count)
+                "subnet #%d (/%d) does not fit inside VPC %s, which holds %d such subnets"
+                % (index, new_prefix, network, count)
             )
         subnet = ipaddress.ip_network((int(network.network_address) + index * size, new_prefix))
         subnets.append(str(subnet))
@@ -71,7 +78,7 @@ def find_overlaps(networks):
     items = sorted(networks.items(), key=lambda item: (int(item[1].network_address), item[0]))
     overlaps = []
     for i, (region_a, net_a) in enumerate(items):
-        for region_b, net_b in items[i + 1:]:
+        for region_b, net_b in items[i + 1 :]:
             if int(net_b.network_address) > int(net_a.broadcast_address):
                 break  # sorted by start: nothing later can overlap net_a
             overlaps.append((region_a, net_a, region_b, net_b))

@@ -21,7 +21,9 @@ def check_tags(tags, required, scope="tags"):
     errors = []
     missing = [key for key in required if key not in tags]
     if missing:
-        errors.append("%s: required tag(s) missing: %s (required: %s)" % (scope, ", ".join(missing), ", ".join(required)))
+        errors.append(
+            "%s: required tag(s) missing: %s (required: %s)" % (scope, ", ".join(missing), ", ".join(required))
+        )
     empty = [key for key in required if key in tags and (tags[key] is None or str(tags[key]).strip() == "")]
     if empty:
         errors.append("%s: required tag(s) empty: %s; give each a non-empty value" % (scope, ", ".join(empty)))
@@ -33,7 +35,9 @@ def check_tags(tags, required, scope="tags"):
             errors.append("%s: tag key %r is not a non-empty string" % (scope, key))
             continue
         if len(key) > MAX_KEY_LENGTH:
-            errors.append("%s: tag key %r is %d characters; AWS allows %d" % (scope, key[:40] + "...", len(key), MAX_KEY_LENGTH))
+            errors.append(
+                "%s: tag key %r is %d characters; AWS allows %d" % (scope, key[:40] + "...", len(key), MAX_KEY_LENGTH)
+            )
         if key.lower().startswith(RESERVED_PREFIX):
             errors.append("%s: tag key %r uses the reserved prefix 'aws:'" % (scope, key))
         if len(value) > MAX_VALUE_LENGTH:

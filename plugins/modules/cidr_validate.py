@@ -73,9 +73,15 @@ def main():
     regions = module.params["regions"]
     prefix_length = module.params["prefix_length"]
     if not regions:
-        module.fail_json(msg="regions: the inventory has no region hosts; add at least one host with a vpc_cidr to the 'regions' group")
+        module.fail_json(
+            msg="regions: the inventory has no region hosts; "
+            "add at least one host with a vpc_cidr to the 'regions' group"
+        )
     if not 8 <= prefix_length <= 28:
-        module.fail_json(msg="prefix_length: %d is outside the range AWS allows for a VPC (/16 to /28; policy may be stricter)" % prefix_length)
+        module.fail_json(
+            msg="prefix_length: %d is outside the range AWS allows for a VPC (/16 to /28; policy may be stricter)"
+            % prefix_length
+        )
 
     plan, errors = validate_regions(regions, prefix_length)
     if errors:

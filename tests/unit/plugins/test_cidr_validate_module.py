@@ -10,6 +10,8 @@ def test_module_returns_plan_for_valid_regions():
 
 
 def test_module_fails_naming_both_regions_on_overlap():
-    result = call_module(cidr_validate.main, {"regions": {"us-east-1": "10.0.0.0/8", "us-east-2": "10.1.0.0/16"}, "prefix_length": 16})
+    result = call_module(
+        cidr_validate.main, {"regions": {"us-east-1": "10.0.0.0/8", "us-east-2": "10.1.0.0/16"}, "prefix_length": 16}
+    )
     assert result["failed"] is True
     assert "us-east-1" in result["msg"] and "10.0.0.0/8" in result["msg"]
