@@ -75,6 +75,9 @@ def stop(state_dir: Path = DEFAULT_STATE_DIR, timeout: float = 10.0) -> bool:
         os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        # Reap it when it is our own child, or it lingers as a zombie that kill(0) still finds.
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
         try:
             os.kill(pid, 0)
         except ProcessLookupError:

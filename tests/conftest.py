@@ -20,17 +20,7 @@ sys.path.insert(0, str(REPO_ROOT))
 sys.path.insert(0, str(REPO_ROOT / ".collections"))
 
 from emulator import control  # noqa: E402
-
-FAKE_CREDENTIALS = {
-    "AWS_ACCESS_KEY_ID": "tap-emulator",
-    "AWS_SECRET_ACCESS_KEY": "tap-emulator-key",
-    "AWS_SESSION_TOKEN": "",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    # Never read the developer's real profiles or instance metadata.
-    "AWS_CONFIG_FILE": "/dev/null",
-    "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
-    "AWS_EC2_METADATA_DISABLED": "true",
-}
+from support import FAKE_CREDENTIALS, call_module  # noqa: E402,F401
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -57,7 +47,7 @@ def emulator_url(tmp_path_factory):
         pytest.fail(f"the local AWS emulator could not be started: {exc}")
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def aws(emulator_url):
     """Factory for boto3 clients bound to the emulator: aws('ec2', 'us-east-1')."""
     import boto3
@@ -101,7 +91,7 @@ class PlaybookRun:
         return sum(host.get("changed", 0) for host in self.recap().values())
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def run_playbook(emulator_url):
     """Run ansible-playbook from the repository root against the emulator."""
 
@@ -128,24 +118,6 @@ def run_playbook(emulator_url):
 
 def load_outputs(env: str) -> dict:
     return json.loads((REPO_ROOT / "outputs" / f"{env}.json").read_text())
-
-
-def call_module(main, args: dict, check_mode: bool = False, diff: bool = False) -> dict:
-    """Run a module's main() in-process and return its result dict (failed=True on fail_json).
-
-    In-process keeps the unit tests fast (no interpreter start per call) while the module
-    runs exactly the code Ansible would run.
-    """
-    import contextlib
-    import io
-
-    from ansible.module_utils.testing import patch_module_args
-
-    full_args = dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff)
-    stdout = io.StringIO()
-    with patch_module_args(full_args), contextlib.redirect_stdout(stdout), contextlib.suppress(SystemExit):
-        main()
-    return json.loads(stdout.getvalue())
 
 
 @pytest.fixture

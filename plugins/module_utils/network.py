@@ -24,7 +24,11 @@ class NetworkPolicyError(ValueError):
 
 
 def parse_vpc_cidr(region, cidr, prefix_length):
-    """Return the IPv4Network for a region's VPC CIDR or raise NetworkPolicyError."""
+    """Return the IPv4Network for a region's VPC CIDR or raise NetworkPolicyError.
+
+    The prefix policy is checked separately, so that a network of the wrong size still takes
+    part in the overlap check and every problem is reported in one run.
+    """
     field = "hostvars[%s].vpc_cidr" % region
     if not isinstance(cidr, str) or not cidr.strip():
         raise NetworkPolicyError(
@@ -47,11 +51,19 @@ def parse_vpc_cidr(region, cidr, prefix_length):
         )
     if str(network) != text:
         raise NetworkPolicyError("%s: %r has host bits set; the network address is %s" % (field, cidr, network))
-    if network.prefixlen != prefix_length:
-        raise NetworkPolicyError(
-            "%s: %r has prefix length /%d; the policy allows /%d only" % (field, cidr, network.prefixlen, prefix_length)
-        )
     return network
+
+
+def check_prefix_length(region, network, prefix_length):
+    """Message when a valid network has another prefix length than the policy allows, else None."""
+    if network.prefixlen == prefix_length:
+        return None
+    return "hostvars[%s].vpc_cidr: '%s' has prefix length /%d; the policy allows /%d only" % (
+        region,
+        network,
+        network.prefixlen,
+        prefix_length,
+    )
 
 
 def derive_subnets(cidr, indexes=PUBLIC_SUBNET_INDEXES, new_prefix=SUBNET_PREFIX_LENGTH):
@@ -98,6 +110,10 @@ def validate_regions(region_cidrs, prefix_length=16):
             networks[region] = parse_vpc_cidr(region, region_cidrs[region], prefix_length)
         except NetworkPolicyError as exc:
             errors.append(str(exc))
+    for region in sorted(networks):
+        message = check_prefix_length(region, networks[region], prefix_length)
+        if message:
+            errors.append(message)
     for region_a, net_a, region_b, net_b in find_overlaps(networks):
         kind = "is the same network as" if net_a == net_b else "overlaps"
         errors.append(
@@ -105,6 +121,8 @@ def validate_regions(region_cidrs, prefix_length=16):
             % (region_a, net_a, kind, region_b, net_b)
         )
     plan = {}
+    if errors:
+        return plan, errors
     for region, network in networks.items():
         try:
             plan[region] = {

@@ -1,5 +1,5 @@
 from ansible_collections.tap.multiregion.plugins.modules import cidr_validate
-from conftest import call_module
+from support import call_module
 
 
 def test_module_returns_plan_for_valid_regions():

@@ -1,0 +1,36 @@
+"""Helpers shared by tests (import as `from support import ...`; conftest modules are not importable by name)."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "tap-emulator",
+    "AWS_SECRET_ACCESS_KEY": "tap-emulator-key",
+    "AWS_SESSION_TOKEN": "",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    # Never read the developer's real profiles or instance metadata.
+    "AWS_CONFIG_FILE": "/dev/null",
+    "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
+
+
+def call_module(main, args: dict, check_mode: bool = False, diff: bool = False) -> dict:
+    """Run a module's main() in-process and return its result dict (failed=True on fail_json).
+
+    In-process keeps the unit tests fast (no interpreter start per call) while the module
+    runs exactly the code Ansible would run.
+    """
+    from ansible.module_utils.testing import patch_module_args
+
+    full_args = dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff)
+    stdout = io.StringIO()
+    with patch_module_args(full_args), contextlib.redirect_stdout(stdout), contextlib.suppress(SystemExit):
+        main()
+    return json.loads(stdout.getvalue())
