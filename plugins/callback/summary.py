@@ -1,0 +1,101 @@
+# -*- coding: utf-8 -*-
+# Copyright: tap.multiregion contributors
+# Apache License 2.0 (see LICENSE)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+name: summary
+type: aggregate
+short_description: Per-region summary of a tap.multiregion run, and its list of changes
+version_added: 0.1.0
+description:
+  - At the end of a run prints one line per host with its ok/changed/failed counts, then every
+    change (or, in check mode, every planned change or drift) with the resource and region.
+  - Failures get one short line saying what failed and where.
+  - Records the changes so the C(tap.multiregion.run_changes) lookup can read them later in the
+    same run (the drift playbook fails on them).
+requirements:
+  - enable in ansible.cfg with C(callbacks_enabled = tap.multiregion.summary)
+"""
+
+from ansible.plugins.callback import CallbackBase
+
+# Changes seen so far in this run, host -> list of {task, changes}. Worker processes are
+# forked from the controller process, so a lookup running in a later task sees this state.
+RUN_CHANGES = {}
+RUN_FAILURES = {}
+
+
+def _describe_changes(result):
+    changes = result.get("changes")
+    if isinstance(changes, list) and changes:
+        return [str(c) for c in changes]
+    diff = result.get("diff")
+    if isinstance(diff, dict) and diff.get("prepared"):
+        return [line for line in str(diff["prepared"]).splitlines() if line.strip()]
+    return []
+
+
+class CallbackModule(CallbackBase):
+    CALLBACK_VERSION = 2.0
+    CALLBACK_TYPE = "aggregate"
+    CALLBACK_NAME = "tap.multiregion.summary"
+    CALLBACK_NEEDS_ENABLED = True
+
+    def __init__(self):
+        super(CallbackModule, self).__init__()
+        self._check_mode = False
+
+    def v2_playbook_on_play_start(self, play):
+        self._check_mode = bool(play.check_mode) or self._check_mode
+        try:
+            from ansible import context
+
+            self._check_mode = self._check_mode or bool(context.CLIARGS.get("check"))
+        except Exception:  # pragma: no cover - context is always there in a real run
+            pass
+
+    def v2_runner_on_ok(self, result):
+        if not result._result.get("changed"):
+            return
+        host = result._host.get_name()
+        RUN_CHANGES.setdefault(host, []).append(
+            {"task": result._task.get_name(), "changes": _describe_changes(result._result)}
+        )
+
+    def v2_runner_on_failed(self, result, ignore_errors=False):
+        if ignore_errors:
+            return
+        host = result._host.get_name()
+        message = str(result._result.get("msg", "failed")).splitlines()[0][:300]
+        RUN_FAILURES.setdefault(host, []).append({"task": result._task.get_name(), "msg": message})
+
+    def v2_playbook_on_stats(self, stats):
+        hosts = sorted(stats.processed.keys())
+        if not hosts:
+            return
+        width = max(len(h) for h in hosts + ["region"])
+        self._display.banner("TAP SUMMARY")
+        self._display.display("%s  %5s %8s %7s" % ("region".ljust(width), "ok", "changed", "failed"))
+        for host in hosts:
+            summary = stats.summarize(host)
+            self._display.display(
+                "%s  %5d %8d %7d" % (host.ljust(width), summary["ok"], summary["changed"], summary["failures"])
+            )
+        if RUN_CHANGES:
+            heading = "Planned changes / drift (check mode)" if self._check_mode else "Changes made"
+            self._display.display("\n%s:" % heading)
+            for host in sorted(RUN_CHANGES):
+                for item in RUN_CHANGES[host]:
+                    details = item["changes"] or ["(changed)"]
+                    for line in details:
+                        self._display.display("  %s | %s | %s" % (host, item["task"], line))
+        for host in sorted(RUN_FAILURES):
+            for item in RUN_FAILURES[host]:
+                self._display.display(
+                    "FAILED %s | %s | %s" % (host, item["task"], item["msg"]), color="red", stderr=True
+                )
