@@ -10,7 +10,10 @@ from __future__ import annotations
 import importlib
 
 # Modules under emulator/ that expose install(); each patches one moto gap.
-EXTENSIONS: tuple[str, ...] = ("dynamodb_replicas",)
+EXTENSIONS: tuple[str, ...] = (
+    "dynamodb_replicas",
+    "apigatewayv2_gaps",
+)
 
 
 def install() -> None:
