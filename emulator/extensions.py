@@ -13,6 +13,8 @@ import importlib
 EXTENSIONS: tuple[str, ...] = (
     "dynamodb_replicas",
     "apigatewayv2_gaps",
+    "s3_policy_conditions",
+    "kms_key_arns",
 )
 
 

@@ -82,6 +82,8 @@ class PlaybookRun:
             if line.startswith("PLAY RECAP"):
                 in_recap = True
                 continue
+            if in_recap and not line.strip():
+                break  # the recap ends at the first blank line; a summary may follow
             if in_recap and ":" in line:
                 host, _, counters = line.partition(":")
                 recap[host.strip()] = {k: int(v) for k, v in (item.split("=") for item in counters.split())}
