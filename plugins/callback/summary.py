@@ -22,12 +22,22 @@ requirements:
   - enable in ansible.cfg with C(callbacks_enabled = tap.multiregion.summary)
 """
 
+import re
+
 from ansible.plugins.callback import CallbackBase
+
+# Task names end with "(<region>)"; the host column already says where, and the name is
+# templated once per task (not per host), so the parenthesis would name the wrong region.
+TRAILING_PARENTHESIS = re.compile(r"\s*\([^()]*\)\s*$")
 
 # Changes seen so far in this run, host -> list of {task, changes}. Worker processes are
 # forked from the controller process, so a lookup running in a later task sees this state.
 RUN_CHANGES = {}
 RUN_FAILURES = {}
+
+
+def _task_name(result):
+    return TRAILING_PARENTHESIS.sub("", result._task.get_name())
 
 
 def _describe_changes(result):
@@ -64,7 +74,7 @@ class CallbackModule(CallbackBase):
             return
         host = result._host.get_name()
         RUN_CHANGES.setdefault(host, []).append(
-            {"task": result._task.get_name(), "changes": _describe_changes(result._result)}
+            {"task": _task_name(result), "changes": _describe_changes(result._result)}
         )
 
     def v2_runner_on_failed(self, result, ignore_errors=False):
@@ -72,7 +82,7 @@ class CallbackModule(CallbackBase):
             return
         host = result._host.get_name()
         message = str(result._result.get("msg", "failed")).splitlines()[0][:300]
-        RUN_FAILURES.setdefault(host, []).append({"task": result._task.get_name(), "msg": message})
+        RUN_FAILURES.setdefault(host, []).append({"task": _task_name(result), "msg": message})
 
     def v2_playbook_on_stats(self, stats):
         hosts = sorted(stats.processed.keys())
@@ -92,6 +102,9 @@ class CallbackModule(CallbackBase):
             for host in sorted(RUN_CHANGES):
                 for item in RUN_CHANGES[host]:
                     details = item["changes"] or ["(changed)"]
+                    if not self._check_mode and len(details) > 1:
+                        # After a real run one line per task is enough; plans and drift list every change.
+                        details = ["%d changes" % len(details)]
                     for line in details:
                         self._display.display("  %s | %s | %s" % (host, item["task"], line))
         for host in sorted(RUN_FAILURES):
