@@ -91,7 +91,7 @@ def build_zip(src, compression="stored"):
             else:
                 archive.writestr(info, data)
     data = buf.getvalue()
-    return data, code_sha256(data), [arcname for arcname, _ in entries]
+    return data, code_sha256(data), [entry[0] for entry in entries]
 
 
 def _read_existing(dest):

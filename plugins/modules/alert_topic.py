@@ -24,7 +24,7 @@ description:
     listed and a topic is never created twice. Policies are compared as normalized JSON; a run where
     everything matches makes no write call and returns C(changed=false).
 author:
-  - tap.multiregion maintainers
+  - tap.multiregion maintainers (!UNKNOWN)
 options:
   name:
     description: Topic name (standard topic; RDS does not support FIFO topics).
@@ -96,8 +96,10 @@ options:
         default: true
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
 extends_documentation_fragment:
   - amazon.aws.common.modules

@@ -26,7 +26,7 @@ description:
   - The module owns the API. With O(purge_routes=true) routes that are not listed are deleted. When no JWT
     authorizer is configured the authorizer O(jwt_authorizer_name) is deleted once no route uses it.
 author:
-  - tap.multiregion maintainers
+  - tap.multiregion maintainers (!UNKNOWN)
 options:
   name:
     description: Name of the HTTP API, for example C(tap-api-dev-us-east-1).

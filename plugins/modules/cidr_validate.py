@@ -19,7 +19,7 @@ description:
   - The derived subnets (public C(x.y.0-2.0/24), private C(x.y.10-12.0/24)) must lie inside the VPC.
   - Fails with one message per violation naming the region(s), the field and the value.
 author:
-  - tap.multiregion maintainers
+  - tap.multiregion maintainers (!UNKNOWN)
 options:
   regions:
     description: Map of region name to its VPC CIDR.
@@ -31,8 +31,10 @@ options:
     default: 16
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
 notes:
   - Makes no AWS call; run it before the first task that does.

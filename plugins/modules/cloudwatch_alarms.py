@@ -22,7 +22,7 @@ description:
     (C(PutMetricAlarm) ignores tags of an existing alarm).
   - Alarms not named in O(alarms) are never touched.
 author:
-  - tap.multiregion maintainers
+  - tap.multiregion maintainers (!UNKNOWN)
 options:
   state:
     description:
@@ -132,8 +132,10 @@ options:
     default: true
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
 extends_documentation_fragment:
   - amazon.aws.common.modules

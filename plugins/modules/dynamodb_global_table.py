@@ -26,7 +26,7 @@ description:
     so they are applied to the table and to every replica.
   - Removing a replica that is no longer listed is refused unless O(allow_replica_removal=true).
 author:
-  - tap.multiregion maintainers
+  - tap.multiregion maintainers (!UNKNOWN)
 options:
   name:
     description: Name of the table (the same in every region).
@@ -122,8 +122,10 @@ extends_documentation_fragment:
   - amazon.aws.boto3
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
 notes:
   - Global tables version 2017.11.29 are not managed; upgrade them to 2019.11.21 first.
@@ -202,7 +204,7 @@ changes:
     - {action: create_replica, region: us-east-2, kms_key_arn: "arn:aws:kms:us-east-2:123456789012:key/..."}
     - {action: set_point_in_time_recovery, region: us-east-2, enabled: true}
 diff:
-  description: Before and after view of the table, its settings and its replicas (with O(diff) mode).
+  description: Before and after view of the table, its settings and its replicas (in diff mode, C(--diff)).
   returned: when diff mode is on
   type: dict
 """
@@ -587,14 +589,15 @@ def main():
         hash_key_type=dict(type="str", choices=["S", "N", "B"], default="S"),
         range_key_name=dict(type="str"),
         range_key_type=dict(type="str", choices=["S", "N", "B"], default="S"),
-        kms_key=dict(type="str"),
+        # A KMS key ID, ARN or alias name: an identifier, not a secret.
+        kms_key=dict(type="str", no_log=False),
         replicas=dict(
             type="list",
             elements="dict",
             default=[],
             options=dict(
                 region=dict(type="str", required=True),
-                kms_key=dict(type="str", required=True),
+                kms_key=dict(type="str", required=True, no_log=False),
                 tags=dict(type="dict"),
             ),
         ),

@@ -25,7 +25,7 @@ description:
   - Returns the package's SHA-256 in the form Lambda reports as C(CodeSha256) (base64 of the digest), so a later
     task can compare it with the deployed function and update the code only when it differs.
 author:
-  - tap.multiregion maintainers
+  - tap.multiregion maintainers (!UNKNOWN)
 options:
   src:
     description:
@@ -48,16 +48,22 @@ options:
     default: stored
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: Builds the package in memory, reports whether the file would change and returns its sha256; writes nothing.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: partial
     details: Shows the old and the new sha256 of the package.
   action:
+    description: Indicates this has a corresponding action plugin, so parts of the work run on the controller.
     support: full
   async:
+    description: Supports being used with the C(async) keyword.
     support: none
   platform:
+    description: Target OS/families that can be operated against.
+    support: N/A
     platforms: all
     details: Runs on the controller only.
 notes:

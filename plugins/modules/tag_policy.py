@@ -18,7 +18,7 @@ description:
     (key 128 characters, value 256, at most 50 tags, no C(aws:) prefix).
   - Fails with one message per violation naming the region, the tag and the problem.
 author:
-  - tap.multiregion maintainers
+  - tap.multiregion maintainers (!UNKNOWN)
 options:
   tags:
     description: Map of scope (usually the region) to the tag dict resources in that scope will carry.
@@ -31,8 +31,10 @@ options:
     default: [Environment, Region, CostCenter]
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
 """
 

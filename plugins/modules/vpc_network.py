@@ -22,7 +22,7 @@ description:
   - Resources are found by their C(Name) tag, so an interrupted run converges without duplicates.
   - In check mode nothing is written; C(changes) lists what would be done (also usable as a drift report).
 author:
-  - tap.multiregion maintainers
+  - tap.multiregion maintainers (!UNKNOWN)
 options:
   name:
     description: Name of the VPC (C(Name) tag); child resources are named after it.
@@ -114,8 +114,10 @@ extends_documentation_fragment:
   - amazon.aws.boto3
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
 """
 
@@ -887,7 +889,8 @@ def main():
             type="dict",
             options=dict(
                 log_group_name=dict(type="str", required=True),
-                kms_key_arn=dict(type="str", required=True),
+                # A key ARN is an identifier, not a secret.
+                kms_key_arn=dict(type="str", required=True, no_log=False),
                 retention_days=dict(type="int", default=14),
                 role_name=dict(type="str", required=True),
                 account_id=dict(type="str", required=True),

@@ -64,20 +64,20 @@ def test_mtimes_permissions_and_creation_order_do_not_matter(tmp_path):
 
 
 def test_sha_is_base64_sha256_of_the_zip(source):
-    data, sha, _ = build_zip(str(source))
+    data, sha, _files = build_zip(str(source))
     assert sha == base64.b64encode(hashlib.sha256(data).digest()).decode()
     assert sha == code_sha256(data)
     assert len(base64.b64decode(sha)) == 32
 
 
 def test_source_change_changes_sha(source):
-    _, before, _ = build_zip(str(source))
+    before = build_zip(str(source))[1]
     (source / "lib" / "util.py").write_text("X = 2\n")
-    _, after_edit, _ = build_zip(str(source))
+    after_edit = build_zip(str(source))[1]
     (source / "new.py").write_text("")
-    _, after_add, _ = build_zip(str(source))
+    after_add = build_zip(str(source))[1]
     (source / "new.py").rename(source / "renamed.py")
-    _, after_rename, _ = build_zip(str(source))
+    after_rename = build_zip(str(source))[1]
     assert len({before, after_edit, after_add, after_rename}) == 4
 
 
@@ -99,7 +99,7 @@ def test_zip_layout(source):
     (source / ".hidden").mkdir()
     (source / ".hidden" / "secret.txt").write_text("x")
     (source / "empty_dir").mkdir()
-    data, _, files = build_zip(str(source))
+    data, _sha, files = build_zip(str(source))
     archive = zipfile.ZipFile(io.BytesIO(data))
     names = archive.namelist()
     assert names == sorted(SOURCE) == files

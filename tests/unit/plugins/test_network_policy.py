@@ -70,5 +70,5 @@ def test_bad_cidrs_are_named(cidr, expected):
 
 def test_subnets_must_fit_inside_the_vpc():
     assert derive_subnets("10.5.0.0/16", (10, 11, 12)) == ["10.5.10.0/24", "10.5.11.0/24", "10.5.12.0/24"]
-    _, errors = validate_regions({"us-east-1": "10.0.0.0/22"}, prefix_length=22)
+    errors = validate_regions({"us-east-1": "10.0.0.0/22"}, prefix_length=22)[1]
     assert any("does not fit inside VPC 10.0.0.0/22" in e for e in errors)

@@ -60,7 +60,7 @@ def test_creates_the_whole_network(converged, aws):
 
 
 def test_second_run_changes_nothing(converged, run_module):
-    name, _ = converged
+    name = converged[0]
     again = run_module(vpc_network.main, network_args(name), region=REGION)
     assert again["changed"] is False, again["changes"]
     check = run_module(vpc_network.main, network_args(name), region=REGION, check_mode=True, diff=True)
@@ -98,7 +98,7 @@ def test_drift_is_reported_and_repaired(converged, run_module, aws):
 
 
 def test_security_baseline_network_controls(converged, aws):
-    _, result = converged
+    result = converged[1]
     ec2 = aws("ec2", REGION)
     default_sg = ec2.describe_security_groups(
         Filters=[{"Name": "vpc-id", "Values": [result["vpc_id"]]}, {"Name": "group-name", "Values": ["default"]}]
@@ -140,7 +140,7 @@ def test_endpoint_policy_is_applied_and_updated(run_module, aws):
 
 
 def test_cidr_change_is_refused(converged, run_module):
-    name, _ = converged
+    name = converged[0]
     result = run_module(vpc_network.main, network_args(name, "10.21.0.0/16"), region=REGION)
     assert result["failed"] is True
     assert "10.20.0.0/16" in result["msg"] and "10.21.0.0/16" in result["msg"]
@@ -162,7 +162,7 @@ def test_throttling_is_retried(converged, run_module, monkeypatch):
     import botocore.client
     from botocore.exceptions import ClientError
 
-    name, _ = converged
+    name = converged[0]
     real = botocore.client.BaseClient._make_api_call
     calls = {"throttled": 0}
 
@@ -185,5 +185,5 @@ def test_acl_diff_ignores_default_rule_and_detects_changes():
     ]
     assert diff_acl_entries(current, desired) == ([], [], [])
     current[2] = dict(current[2], CidrBlock="0.0.0.0/0")
-    _, _, replace = diff_acl_entries(current, desired)
+    replace = diff_acl_entries(current, desired)[2]
     assert [e["RuleNumber"] for e in replace] == [desired[2]["RuleNumber"]]
