@@ -796,9 +796,34 @@ class VpcNetwork:
             flow_log_id=flow_log_id,
         )
 
+    def remove_flow_log_infrastructure(self):
+        """Delete the flow-log group and delivery role this module created (teardown)."""
+        flow_log = self.params["flow_log"]
+        if not flow_log:
+            return
+        logs = self.module.client("logs", retry_decorator=AWSRetry.jittered_backoff())
+        name = flow_log["log_group_name"]
+        groups = _paginate(logs, "describe_log_groups", logGroupNamePrefix=name)["logGroups"]
+        if any(g["logGroupName"] == name for g in groups):
+            self.act_on(logs, "delete flow-log group %s" % name, "delete_log_group", logGroupName=name)
+        iam = self.module.client("iam", retry_decorator=AWSRetry.jittered_backoff())
+        role = flow_log["role_name"]
+        try:
+            policies = iam.list_role_policies(aws_retry=True, RoleName=role)["PolicyNames"]
+        except is_boto3_error_code("NoSuchEntity"):
+            return
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
+            self.module.fail_json_aws(e, msg="Failed to read IAM role %s" % role)
+        for policy in policies:
+            self.act_on(
+                iam, "delete policy %s of %s" % (policy, role), "delete_role_policy", RoleName=role, PolicyName=policy
+            )
+        self.act_on(iam, "delete flow-log delivery role %s" % role, "delete_role", RoleName=role)
+
     def absent(self):
         vpc = self.find_vpc()
         if vpc is None:
+            self.remove_flow_log_infrastructure()
             return {}
         vpc_id = vpc["VpcId"]
         for log in self.describe(
@@ -866,6 +891,7 @@ class VpcNetwork:
                     "delete security group %s" % group["GroupName"], "delete_security_group", GroupId=group["GroupId"]
                 )
         self.act("delete VPC %s (%s)" % (self.name, vpc_id), "delete_vpc", VpcId=vpc_id)
+        self.remove_flow_log_infrastructure()
         return {"vpc_id": vpc_id}
 
 

@@ -147,13 +147,32 @@ def test_cidr_change_is_refused(converged, run_module):
 
 
 def test_absent_deletes_everything(run_module, aws):
-    args = network_args("net-absent", "10.50.0.0/16")
+    key_arn = aws("kms", REGION).create_key(Description="flow logs")["KeyMetadata"]["Arn"]
+    flow_log = {
+        "log_group_name": "/test/net-absent/flow",
+        "kms_key_arn": key_arn,
+        "retention_days": 14,
+        "role_name": "net-absent-flowlogs",
+        "account_id": "123456789012",
+    }
+    args = network_args("net-absent", "10.50.0.0/16", flow_log=flow_log)
     created = run_module(vpc_network.main, args, region=REGION)
+    assert created.get("failed") is not True, created
+    assert created["flow_log_id"]
+    logs, iam = aws("logs", REGION), aws("iam", REGION)
+    group = logs.describe_log_groups(logGroupNamePrefix="/test/net-absent/flow")["logGroups"][0]
+    assert group["kmsKeyId"] == key_arn and group["retentionInDays"] == 14
+    trust = iam.get_role(RoleName="net-absent-flowlogs")["Role"]["AssumeRolePolicyDocument"]
+    assert trust["Statement"][0]["Condition"]["StringEquals"]["aws:SourceAccount"] == "123456789012"
+    assert run_module(vpc_network.main, args, region=REGION)["changed"] is False
+
     gone = run_module(vpc_network.main, dict(args, state="absent"), region=REGION)
     assert gone.get("failed") is not True, gone
     assert gone["changed"] is True
     ec2 = aws("ec2", REGION)
     assert ec2.describe_vpcs(Filters=[{"Name": "vpc-id", "Values": [created["vpc_id"]]}])["Vpcs"] == []
+    assert logs.describe_log_groups(logGroupNamePrefix="/test/net-absent/flow")["logGroups"] == []
+    assert "net-absent-flowlogs" not in {r["RoleName"] for r in iam.list_roles()["Roles"]}
     assert run_module(vpc_network.main, dict(args, state="absent"), region=REGION)["changed"] is False
 
 
