@@ -85,7 +85,7 @@ class PlaybookRun:
             if in_recap and not line.strip():
                 break  # the recap ends at the first blank line; a summary may follow
             if in_recap and ":" in line:
-                host, _, counters = line.partition(":")
+                host, _sep, counters = line.partition(":")
                 recap[host.strip()] = {k: int(v) for k, v in (item.split("=") for item in counters.split())}
         return recap
 

@@ -23,7 +23,7 @@ description:
   - The bucket's notification configuration, ACLs, CORS, website, replication and object lock settings are
     never read or changed, so other tasks may own them.
 author:
-  - tap.multiregion maintainers
+  - tap.multiregion maintainers (!UNKNOWN)
 options:
   name:
     description: Name of the bucket.
@@ -137,8 +137,10 @@ extends_documentation_fragment:
   - amazon.aws.boto3
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
 notes:
   - Retries throttling and transient errors with jittered back-off.

@@ -170,7 +170,7 @@ def test_creates_secure_bucket_and_rerun_is_a_noop(stack, aws, run_module):
 
 
 def test_rerun_makes_no_write_call(stack, run_module, monkeypatch):
-    _, _, _, args = stack
+    args = stack[3]
     assert run_module(s3_secure_bucket.main, args, region=REGION)["changed"] is True
 
     operations = []
@@ -190,7 +190,7 @@ def test_rerun_makes_no_write_call(stack, run_module, monkeypatch):
 
 
 def test_check_mode_creates_nothing(stack, aws, run_module):
-    data_bucket, _, _, args = stack
+    data_bucket, args = stack[0], stack[3]
     result = run_module(s3_secure_bucket.main, args, region=REGION, check_mode=True, diff=True)
     assert result.get("failed") is not True, result
     assert result["changed"] is True
@@ -247,7 +247,7 @@ def test_drift_is_reported_in_diff_and_repaired(stack, aws, run_module):
 
 
 def test_changed_key_and_tags_are_updated(stack, aws, run_module):
-    data_bucket, _, _, args = stack
+    data_bucket, args = stack[0], stack[3]
     assert run_module(s3_secure_bucket.main, args, region=REGION)["changed"] is True
     new_key = aws("kms", REGION).create_key()["KeyMetadata"]["Arn"]
     result = run_module(
@@ -261,7 +261,7 @@ def test_changed_key_and_tags_are_updated(stack, aws, run_module):
 
 
 def test_absent_deletes_every_object_version(stack, aws, run_module):
-    data_bucket, _, _, args = stack
+    data_bucket, args = stack[0], stack[3]
     s3 = aws("s3", REGION)
     assert run_module(s3_secure_bucket.main, args, region=REGION)["changed"] is True
     # The emulator speaks plain HTTP and moto treats a statement whose condition it cannot evaluate as a
@@ -290,7 +290,7 @@ def test_absent_deletes_every_object_version(stack, aws, run_module):
 
 
 def test_throttling_is_retried_once(stack, aws, run_module, monkeypatch):
-    data_bucket, _, _, args = stack
+    data_bucket, args = stack[0], stack[3]
     assert run_module(s3_secure_bucket.main, args, region=REGION)["changed"] is True
     aws("s3", REGION).put_bucket_versioning(Bucket=data_bucket, VersioningConfiguration={"Status": "Suspended"})
 
@@ -318,7 +318,7 @@ def test_throttling_is_retried_once(stack, aws, run_module, monkeypatch):
 
 
 def test_bucket_in_another_region_is_refused(stack, run_module):
-    _, log_bucket, _, _ = stack
+    log_bucket = stack[1]
     result = run_module(s3_secure_bucket.main, {"name": log_bucket, "sse_algorithm": "AES256"}, region="eu-central-1")
     assert result["failed"] is True
     assert REGION in result["msg"] and "eu-central-1" in result["msg"]
