@@ -16,7 +16,7 @@ help:
 	@echo "make demo   install, start the local AWS emulator, deploy dev to every region, print outputs"
 	@echo "make test   lint + the whole test suite (starts and stops its own emulators)"
 	@echo "make down   stop the emulator that make demo left running"
-	@echo "make lint   ansible-lint, yamllint, ruff"
+	@echo "make lint   ruff, yamllint, ansible-lint (production profile), ansible-test sanity"
 	@echo "make bench  benchmark the full stack against the emulator"
 
 $(STAMP): requirements.txt
@@ -53,9 +53,13 @@ test: install lint
 	$(BIN)/python -m pytest tests -q -n 2 --dist loadgroup
 
 lint: install
-	$(BIN)/ruff check plugins emulator tests files bench
+	$(BIN)/ruff check plugins emulator tests files bench tools
 	$(BIN)/yamllint -s .
 	$(BIN)/ansible-lint --profile production -q
+	tools/sanity.sh
+
+sanity: install
+	tools/sanity.sh
 
 bench: up
 	$(BIN)/python -m bench
