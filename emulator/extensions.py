@@ -15,6 +15,9 @@ EXTENSIONS: tuple[str, ...] = (
     "apigatewayv2_gaps",
     "s3_policy_conditions",
     "kms_key_arns",
+    "aurora",
+    "backup",
+    "iam_managed_policies",
 )
 
 
