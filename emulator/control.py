@@ -23,7 +23,7 @@ class EmulatorError(RuntimeError):
 def answers(url: str, timeout: float = 2.0) -> bool:
     """True when moto's management API responds at url."""
     try:
-        with urllib.request.urlopen(f"{url}/moto-api/data.json", timeout=timeout) as resp:
+        with urllib.request.urlopen(f"{url}/moto-api/", timeout=timeout) as resp:
             return resp.status == 200
     except (urllib.error.URLError, OSError):
         return False

@@ -26,9 +26,11 @@ import re
 
 from ansible.plugins.callback import CallbackBase
 
-# Task names end with "(<region>)"; the host column already says where, and the name is
-# templated once per task (not per host), so the parenthesis would name the wrong region.
-TRAILING_PARENTHESIS = re.compile(r"\s*\([^()]*\)\s*$")
+# Task names are templated once per task, not per host, so "Ensure bucket {{ name }}" would show
+# the first region's bucket on every row. The summary shows the raw name without its
+# expressions; the host column says which region it was.
+JINJA_EXPRESSION = re.compile(r"\{\{.*?\}\}")
+EMPTY_PARENTHESES = re.compile(r"\(\s*\)")
 
 # Changes seen so far in this run, host -> list of {task, changes}. Worker processes are
 # forked from the controller process, so a lookup running in a later task sees this state.
@@ -37,7 +39,13 @@ RUN_FAILURES = {}
 
 
 def _task_name(result):
-    return TRAILING_PARENTHESIS.sub("", result._task.get_name())
+    task = result._task
+    raw = getattr(task, "_ds", None)
+    name = raw.get("name") if isinstance(raw, dict) and raw.get("name") else task.get_name()
+    name = EMPTY_PARENTHESES.sub("", JINJA_EXPRESSION.sub("", str(name)))
+    role = getattr(task, "_role", None)
+    prefix = "%s : " % role.get_name() if role is not None else ""
+    return prefix + " ".join(name.split()).rstrip(" :")
 
 
 def _describe_changes(result):
