@@ -1,0 +1,267 @@
+"""tap.multiregion.deploy_lock against the emulator (in-process via run_module), and its pure logic."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import botocore.client
+import pytest
+from botocore.exceptions import ClientError
+
+from ansible_collections.tap.multiregion.plugins.module_utils import deploy_lock as logic
+from ansible_collections.tap.multiregion.plugins.modules import deploy_lock
+
+REGION = "us-west-2"  # not used by the playbook tests
+WRITES = {"CreateTable", "PutItem", "DeleteItem", "UpdateItem"}
+
+
+@pytest.fixture
+def table(request):
+    """A lock table of this test only (moto state lives for the whole session)."""
+    return "locks-" + request.node.name.replace("_", "-")[:200]
+
+
+@pytest.fixture
+def run(run_module, monkeypatch):
+    """run_module for deploy_lock in REGION; each call starts without the warnings of earlier in-process calls."""
+    from ansible.module_utils.common import warnings as module_warnings
+
+    def call(args: dict, check_mode: bool = False, diff: bool = False) -> dict:
+        monkeypatch.setattr(module_warnings, "_global_warnings", {})
+        return run_module(deploy_lock.main, args, region=REGION, check_mode=check_mode, diff=diff)
+
+    return call
+
+
+@pytest.fixture
+def api_calls(monkeypatch):
+    calls: list[str] = []
+    original = botocore.client.BaseClient._make_api_call
+
+    def recording(self, operation_name, api_params):
+        calls.append(operation_name)
+        return original(self, operation_name, api_params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", recording)
+    return calls
+
+
+def lock(table, run_id="run-a", holder="alice@ws1", **extra):
+    return dict(table=table, lock_id="prod", holder=holder, run_id=run_id, **extra)
+
+
+def unlock(table, run_id="run-a", **extra):
+    return dict(table=table, lock_id="prod", run_id=run_id, state="unlocked", **extra)
+
+
+def item(aws, table):
+    return aws("dynamodb", REGION).get_item(TableName=table, Key={"lock_id": {"S": "prod"}}).get("Item")
+
+
+def warnings(result) -> str:
+    """All warnings of a result as one string (ansible-core 2.19 returns them as structured dicts)."""
+    return json.dumps(result.get("warnings", []))
+
+
+def test_acquire_creates_the_table_and_takes_the_lock(run, aws, table):
+    result = run(lock(table, ttl=600, tags={"Environment": "prod", "CostCenter": "x"}))
+    assert result.get("failed") is not True, result
+    assert result["changed"] is True and result["table_created"] is True
+    assert result["lock"]["holder"] == "alice@ws1" and result["lock"]["run_id"] == "run-a"
+    assert 590 <= result["lock"]["expires_in_seconds"] <= 600 and result["previous_lock"] is None
+
+    ddb = aws("dynamodb", REGION)
+    description = ddb.describe_table(TableName=table)["Table"]
+    assert description["TableStatus"] == "ACTIVE"
+    assert description["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+    assert description["SSEDescription"]["Status"] == "ENABLED"
+    tags = {t["Key"]: t["Value"] for t in ddb.list_tags_of_resource(ResourceArn=description["TableArn"])["Tags"]}
+    assert tags == {"Environment": "prod", "CostCenter": "x"}
+    stored = item(aws, table)
+    assert stored["holder"] == {"S": "alice@ws1"} and stored["run_id"] == {"S": "run-a"}
+    assert int(stored["expires_at"]["N"]) - int(stored["acquired_at"]["N"]) == 600
+    assert stored["expires_at_utc"]["S"] == logic.iso_utc(int(stored["expires_at"]["N"]))
+
+
+def test_taking_a_lock_this_run_holds_writes_nothing(run, table, api_calls):
+    run(lock(table))
+    api_calls.clear()
+    again = run(lock(table))
+    assert again["changed"] is False and again["lock"]["run_id"] == "run-a"
+    assert not WRITES & set(api_calls), api_calls
+    assert api_calls == ["GetItem"]
+
+
+def test_second_run_is_refused_naming_the_holder(run, aws, table):
+    first = run(lock(table))
+    second = run(lock(table, run_id="run-b", holder="bob@ws2"))
+    assert second["failed"] is True
+    msg = second["msg"]
+    assert msg.startswith("environment prod is locked by alice@ws1 (run run-a) since " + first["lock"]["acquired_at"])
+    assert "expires " + first["lock"]["expires_at"] in msg
+    assert "run playbooks/unlock.yml -e confirm_unlock=prod" in msg
+    assert item(aws, table)["run_id"] == {"S": "run-a"}  # untouched
+
+
+def test_expired_lock_is_taken_over_with_a_warning(run, aws, table):
+    run(lock(table))
+    past = int(time.time()) - 120
+    aws("dynamodb", REGION).put_item(
+        TableName=table, Item=logic.lock_item("prod", "carol@ws3", "run-dead", past - 3600, 3600)
+    )
+    result = run(lock(table, run_id="run-b", holder="bob@ws2"), diff=True)
+    assert result.get("failed") is not True, result
+    assert result["changed"] is True and result["lock"]["run_id"] == "run-b"
+    assert result["previous_lock"]["holder"] == "carol@ws3" and result["previous_lock"]["expired"] is True
+    assert "took over the expired deploy lock of carol@ws3 (run run-dead)" in warnings(result)
+    assert result["diff"]["before"]["lock"]["run_id"] == "run-dead"
+    assert result["diff"]["after"]["lock"]["run_id"] == "run-b"
+    assert item(aws, table)["holder"] == {"S": "bob@ws2"}
+
+
+def test_a_malformed_lock_item_counts_as_expired(run, aws, table):
+    run(lock(table))
+    aws("dynamodb", REGION).put_item(TableName=table, Item={"lock_id": {"S": "prod"}, "holder": {"S": "by hand"}})
+    result = run(lock(table, run_id="run-b", holder="bob@ws2"))
+    assert result.get("failed") is not True and result["changed"] is True, result
+    assert "took over the expired deploy lock of by hand" in warnings(result)
+    assert item(aws, table)["run_id"] == {"S": "run-b"}
+
+
+def test_release_by_another_run_is_refused(run, aws, table):
+    run(lock(table))
+    result = run(unlock(table, run_id="run-b"))
+    assert result.get("failed") is not True, result
+    assert result["changed"] is False
+    assert "held by alice@ws1 (run run-a)" in warnings(result) and "not by this run (run-b)" in warnings(result)
+    assert item(aws, table)["run_id"] == {"S": "run-a"}
+
+
+def test_release_by_the_holder_and_again(run, aws, table, api_calls):
+    run(lock(table))
+    released = run(unlock(table), diff=True)
+    assert released["changed"] is True and released["lock"] is None
+    assert released["previous_lock"]["run_id"] == "run-a"
+    assert released["diff"] == {"before": {"lock": released["previous_lock"]}, "after": {"lock": None}}
+    assert item(aws, table) is None
+    api_calls.clear()
+    again = run(unlock(table))
+    assert again["changed"] is False and not again.get("warnings")
+    assert api_calls == ["GetItem"]
+
+
+def test_release_without_a_table_changes_nothing(run, table):
+    result = run(unlock(table))
+    assert result.get("failed") is not True and result["changed"] is False, result
+
+
+def test_forced_unlock_removes_any_lock(run, aws, table):
+    run(lock(table))
+    checked = run(unlock(table, run_id=None, force=True), check_mode=True)
+    assert checked["changed"] is True and item(aws, table) is not None
+    forced = run(unlock(table, run_id=None, force=True))
+    assert forced["changed"] is True and forced["previous_lock"]["holder"] == "alice@ws1"
+    assert "removed the deploy lock of alice@ws1 (run run-a)" in warnings(forced)
+    assert item(aws, table) is None
+    assert run(unlock(table, run_id=None, force=True))["changed"] is False
+
+
+def test_check_mode_writes_nothing(run, aws, table, api_calls):
+    # No table yet: would create it and take the lock.
+    planned = run(lock(table), check_mode=True)
+    assert planned["changed"] is True and planned["table_created"] is True
+    assert "would take the deploy lock of prod" in planned["msg"]
+    assert not WRITES & set(api_calls), api_calls
+    with pytest.raises(ClientError, match="ResourceNotFoundException"):
+        aws("dynamodb", REGION).describe_table(TableName=table)
+
+    # Someone holds it: a check-mode run still fails, naming the holder.
+    run(lock(table))
+    api_calls.clear()
+    refused = run(lock(table, run_id="run-b", holder="bob@ws2"), check_mode=True)
+    assert refused["failed"] is True and "locked by alice@ws1" in refused["msg"]
+
+    # Releasing in check mode deletes nothing; an expired lock warns about the takeover without taking it.
+    assert run(unlock(table), check_mode=True)["changed"] is True
+    aws("dynamodb", REGION).put_item(
+        TableName=table, Item=logic.lock_item("prod", "carol@ws3", "run-dead", int(time.time()) - 7200, 3600)
+    )
+    api_calls.clear()
+    takeover = run(lock(table, run_id="run-b", holder="bob@ws2"), check_mode=True)
+    assert takeover["changed"] is True and "took over the expired deploy lock of carol@ws3" in warnings(takeover)
+    assert api_calls == ["GetItem"]
+    assert item(aws, table)["run_id"] == {"S": "run-dead"}
+
+
+def test_lost_race_fails_naming_the_winner(run, aws, table, monkeypatch):
+    """Both runs read 'free'; the conditional write lets only the first one win."""
+    run(lock(table))
+    original = botocore.client.BaseClient._make_api_call
+    seen = {"get": 0}
+
+    def stale_first_read(self, operation, params):
+        if operation == "GetItem" and seen["get"] == 0:
+            seen["get"] += 1
+            return {}  # as if read just before run-a wrote its lock
+        return original(self, operation, params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", stale_first_read)
+    result = run(lock(table, run_id="run-b", holder="bob@ws2"))
+    assert result["failed"] is True and "locked by alice@ws1 (run run-a)" in result["msg"]
+    assert item(aws, table)["run_id"] == {"S": "run-a"}
+
+
+def test_throttling_is_retried(run, aws, table, monkeypatch):
+    import ansible.module_utils.api
+
+    run(lock(table))
+    monkeypatch.setattr(ansible.module_utils.api.time, "sleep", lambda _seconds: None)
+    original = botocore.client.BaseClient._make_api_call
+    throttled = {"n": 0}
+
+    def flaky(self, operation, params):
+        if operation == "DeleteItem" and throttled["n"] == 0:
+            throttled["n"] += 1
+            raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, operation)
+        return original(self, operation, params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", flaky)
+    result = run(unlock(table))
+    assert throttled["n"] == 1
+    assert result.get("failed") is not True and result["changed"] is True, result
+    assert item(aws, table) is None
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (dict(lock_id="prod", run_id="r"), "holder"),
+        (dict(lock_id="prod", state="unlocked"), "run_id: required"),
+        (dict(lock_id="prod", holder="h", run_id="r", force=True), "force: only valid with state=unlocked"),
+        (dict(lock_id="prod", holder="h", run_id="r", ttl=0), "ttl: 0 seconds"),
+    ],
+)
+def test_invalid_arguments(run, args, error):
+    result = run(args)
+    assert result["failed"] is True and error in result["msg"]
+
+
+def test_pure_logic():
+    now = 1_767_225_600  # 2026-01-01T00:00:00Z
+    item_ = logic.lock_item("prod", "alice@ws1", "r1", now, 5400)
+    current = logic.lock_from_item(item_, now + 60)
+    assert current["acquired_at"] == "2026-01-01T00:00:00Z" and current["expires_at"] == "2026-01-01T01:30:00Z"
+    assert current["expires_in_seconds"] == 5340 and current["expired"] is False
+    assert logic.locked_message("prod", current) == (
+        "environment prod is locked by alice@ws1 (run r1) since 2026-01-01T00:00:00Z; "
+        "expires 2026-01-01T01:30:00Z (in 1h29m); "
+        "if that run is dead, run playbooks/unlock.yml -e confirm_unlock=prod"
+    )
+    assert logic.decide_acquire(None, "r1") == "create"
+    assert logic.decide_acquire(current, "r1") == "held"
+    assert logic.decide_acquire(current, "r2") == "refuse"
+    assert logic.decide_acquire(logic.lock_from_item(item_, now + 5400), "r2") == "takeover"
+    assert logic.decide_release(None, "r1") == "absent"
+    assert logic.decide_release(current, "r1") == "release"
+    assert logic.decide_release(current, "r2") == "foreign"
