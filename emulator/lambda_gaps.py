@@ -1,0 +1,74 @@
+"""Lambda and CloudWatch Logs gaps of moto 5.2.5 that tap.multiregion.lambda_function runs into.
+
+Gaps filled (each as AWS documents it):
+- UpdateFunctionConfiguration ignores ``KMSKeyArn``: the key that encrypts the environment variables
+  could never be changed or removed (``""`` goes back to the AWS managed key).
+- PutFunctionEventInvokeConfig appends a second configuration and GetFunctionEventInvokeConfig keeps
+  answering with the first one; AWS replaces the function's configuration.
+- CloudWatch Logs AssociateKmsKey / DisassociateKmsKey are not implemented (a log group's key could be
+  set at creation only).
+
+Installed in the emulator's server process by ``emulator.extensions.install()`` (register
+``lambda_gaps`` in ``EXTENSIONS``). The AWS managed policies the execution role attaches come from
+``emulator.iam_managed_policies``.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+_INSTALLED = False
+
+
+def _install_lambda() -> None:
+    from moto.awslambda.models import EventInvokeConfig, LambdaBackend, LambdaFunction
+
+    original_update = LambdaFunction.update_configuration
+
+    @functools.wraps(original_update)
+    def update_configuration(self: Any, config_updates: dict[str, Any]) -> dict[str, Any]:
+        if "KMSKeyArn" in config_updates:
+            self.kms_key_arn = config_updates["KMSKeyArn"] or None
+        return original_update(self, config_updates)
+
+    LambdaFunction.update_configuration = update_configuration
+
+    def put_function_event_invoke_config(self: Any, function_name: str, config: dict[str, Any]) -> dict[str, Any]:
+        fn = self.get_function(function_name)
+        event_config = EventInvokeConfig(fn.function_arn, fn.last_modified, config)
+        fn.event_invoke_config = [event_config]
+        return event_config.response()
+
+    LambdaBackend.put_function_event_invoke_config = put_function_event_invoke_config
+
+
+def _install_logs() -> None:
+    from moto.logs.exceptions import ResourceNotFoundException
+    from moto.logs.responses import LogsResponse
+
+    def set_key(self: Any, key_id: str | None) -> str:
+        name = self._get_param("logGroupName")
+        group = self.logs_backend.groups.get(name)
+        if group is None:
+            raise ResourceNotFoundException()
+        group.kms_key_id = key_id
+        return ""
+
+    def associate_kms_key(self: Any) -> str:
+        return set_key(self, self._get_param("kmsKeyId"))
+
+    def disassociate_kms_key(self: Any) -> str:
+        return set_key(self, None)
+
+    LogsResponse.associate_kms_key = associate_kms_key
+    LogsResponse.disassociate_kms_key = disassociate_kms_key
+
+
+def install() -> None:
+    global _INSTALLED
+    if _INSTALLED:
+        return
+    _INSTALLED = True
+    _install_lambda()
+    _install_logs()
