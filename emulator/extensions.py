@@ -18,6 +18,7 @@ EXTENSIONS: tuple[str, ...] = (
     "aurora",
     "backup",
     "iam_managed_policies",
+    "lambda_gaps",
 )
 
 
