@@ -26,6 +26,14 @@ import re
 
 from ansible.plugins.callback import CallbackBase
 
+try:
+    # Loaded once in the controller process before any worker is forked, so the in-process
+    # AWS modules (plugin_utils/inprocess.py) find botocore already imported in every worker.
+    import boto3  # noqa: F401
+    import botocore.session  # noqa: F401
+except ImportError:  # pragma: no cover - modules then report the missing library themselves
+    pass
+
 # Task names are templated once per task, not per host, so "Ensure bucket {{ name }}" would show
 # the first region's bucket on every row. The summary shows the raw name without its
 # expressions; the host column says which region it was.
