@@ -10,14 +10,15 @@ INVENTORY ?= inventories/local
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help install up down demo deploy test unit integration lint sanity molecule bench clean
+.PHONY: help install up down demo deploy test unit integration lint sanity molecule ee bench clean
 
 help:
 	@echo "make demo   install, start the local AWS emulator, deploy dev to every region, print outputs"
 	@echo "make test   lint + the whole test suite (starts and stops its own emulators)"
 	@echo "make down   stop the emulator that make demo left running"
 	@echo "make lint   ruff, yamllint, ansible-lint (production profile), ansible-test sanity"
-	@echo "make bench  benchmark the full stack against the emulator"
+	@echo "make bench  benchmark the full stack against private emulators"
+	@echo "make molecule  molecule scenarios (vpc role, whole stack) against a private emulator"
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -61,7 +62,14 @@ lint: install
 sanity: install
 	tools/sanity.sh
 
-bench: up
+molecule: install
+	$(BIN)/molecule test --all
+
+ee: install
+	$(BIN)/ansible-galaxy collection build --output-path build/ --force
+	ansible-builder build --file execution-environment.yml --tag tap-multiregion-ee:0.1.0
+
+bench: install
 	$(BIN)/python -m bench
 
 clean: down

@@ -50,12 +50,13 @@ dest="$collections/tap/multiregion"
 mkdir -p "$dest"
 
 # Tracked files as they are in the working tree (symlinks kept as symlinks); a tracked file that
-# was deleted in the working tree is left out, and so is .venv (a local environment, not content
-# of the collection: ansible-test would reject it as a symlink to a directory).
+# was deleted in the working tree is left out, and so are .venv (a local environment) and
+# .collections (the link that makes this checkout resolve as tap.multiregion): neither is content
+# of the collection, and ansible-test would reject them as symlinks to directories.
 (
     cd "$repo_root"
     git ls-files -z --cached ${include_untracked:+--others --exclude-standard} | while IFS= read -r -d '' path; do
-        if [[ "$path" == .venv || "$path" == .venv/* ]]; then
+        if [[ "$path" == .venv || "$path" == .venv/* || "$path" == .collections/* ]]; then
             continue
         fi
         if [[ -e "$path" || -L "$path" ]]; then
