@@ -26,8 +26,9 @@ def service_trust_policy(service, account_id, source_arn=None):
     }
 
 
-def flow_log_trust_policy(account_id):
-    return service_trust_policy("vpc-flow-logs.amazonaws.com", account_id)
+def flow_log_trust_policy(region, account_id):
+    source_arn = "arn:aws:ec2:%s:%s:vpc-flow-log/*" % (region, account_id)
+    return service_trust_policy("vpc-flow-logs.amazonaws.com", account_id, source_arn=source_arn)
 
 
 def flow_log_delivery_policy(region, account_id, log_group_name):

@@ -677,7 +677,7 @@ class VpcNetwork:
     def ensure_flow_log_role(self, flow_log):
         iam = self.module.client("iam", retry_decorator=AWSRetry.jittered_backoff())
         name = flow_log["role_name"]
-        trust = flow_log_trust_policy(flow_log["account_id"])
+        trust = flow_log_trust_policy(self.module.region, flow_log["account_id"])
         delivery = flow_log_delivery_policy(self.module.region, flow_log["account_id"], flow_log["log_group_name"])
         try:
             role = iam.get_role(aws_retry=True, RoleName=name)["Role"]

@@ -448,11 +448,6 @@ def test_monitoring_role_trust_limited_to_this_clusters_instances(stack, clients
 
 
 @PER_REGION
-@pytest.mark.xfail(
-    strict=True,
-    reason="vpc_network's flow-log role trust carries aws:SourceAccount only; VPC Flow Logs sends "
-    "aws:SourceArn (arn:aws:ec2:<region>:<account>:vpc-flow-log/*) and AWS recommends conditioning on it",
-)
 def test_flow_log_role_trust_limited_to_this_accounts_flow_logs(stack, clients, region):
     r = stack(region)
     (trust,) = role_trust(clients, stack_roles(clients, r)["vpc-flow-logs.amazonaws.com"])

@@ -164,6 +164,9 @@ def test_absent_deletes_everything(run_module, aws):
     assert group["kmsKeyId"] == key_arn and group["retentionInDays"] == 14
     trust = iam.get_role(RoleName="net-absent-flowlogs")["Role"]["AssumeRolePolicyDocument"]
     assert trust["Statement"][0]["Condition"]["StringEquals"]["aws:SourceAccount"] == "123456789012"
+    assert trust["Statement"][0]["Condition"]["ArnLike"]["aws:SourceArn"] == (
+        f"arn:aws:ec2:{REGION}:123456789012:vpc-flow-log/*"
+    )
     assert run_module(vpc_network.main, args, region=REGION)["changed"] is False
 
     gone = run_module(vpc_network.main, dict(args, state="absent"), region=REGION)
