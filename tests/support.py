@@ -27,7 +27,12 @@ def call_module(main, args: dict, check_mode: bool = False, diff: bool = False) 
     In-process keeps the unit tests fast (no interpreter start per call) while the module
     runs exactly the code Ansible would run.
     """
+    from ansible.module_utils.common import warnings as module_warnings
     from ansible.module_utils.testing import patch_module_args
+
+    # Warnings are kept per process (and de-duplicated); each call starts clean like a module process.
+    module_warnings._global_warnings.clear()
+    module_warnings._global_deprecations.clear()
 
     full_args = dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff)
     stdout = io.StringIO()

@@ -23,6 +23,7 @@ import json
 
 from ansible.module_utils import basic
 from ansible.module_utils.common import json as common_json
+from ansible.module_utils.common import warnings as module_warnings
 from ansible.plugins.action import ActionBase
 
 MODULE_PACKAGE = "ansible_collections.tap.multiregion.plugins.modules"
@@ -37,6 +38,9 @@ def run_module_main(module_name, module_args):
     payload = json.dumps({"ANSIBLE_MODULE_ARGS": module_args}, cls=encoder).encode()
     saved = (basic._ANSIBLE_ARGS, basic._ANSIBLE_PROFILE)
     stdout = io.StringIO()
+    # Warnings are collected per process; start clean as a new module process would.
+    module_warnings._global_warnings.clear()
+    module_warnings._global_deprecations.clear()
     basic._ANSIBLE_ARGS, basic._ANSIBLE_PROFILE = payload, PROFILE
     try:
         with contextlib.redirect_stdout(stdout), contextlib.suppress(SystemExit):
