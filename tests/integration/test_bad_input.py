@@ -137,10 +137,8 @@ CASES = {
 # only the implicit localhost, no play matches a host and ansible-playbook exits 0 having done
 # nothing. Needs `[inventory] unparsed_is_failed = true` in ansible.cfg (then: rc 1 and Ansible's
 # own "Found duplicate mapping key 'us-east-1'" naming the line). Remove this mark with that change.
-XFAIL = {
-    "duplicate-region-hosts": "ansible.cfg lacks [inventory] unparsed_is_failed = true: an unparsable inventory "
-    "makes every play match no host and the run 'succeeds' with rc 0",
-}
+# Cases expected to fail, with the reason (none today).
+XFAIL: dict[str, str] = {}
 
 
 @dataclass

@@ -61,13 +61,14 @@ def staging(dev_stack, run_playbook, aws, tmp_path_factory):
     return {"deployed": deployed, "outputs": outputs, "teardown": teardown, "release_lock": release_lock}
 
 
-def test_teardown_without_confirmation_stops_at_deletion_protection(staging, aws):
+def test_teardown_of_a_protected_environment_needs_confirmation(staging, aws):
     run = staging["teardown"]()
     lock = deploy_lock(aws, ENV, REGION)
     staging["release_lock"]()
     text = " ".join(run.output.split())
     assert run.rc != 0
-    assert f"table sessions-{ENV} in {REGION} has deletion protection enabled" in text, run.output[-4000:]
+    assert f"Refusing to destroy {ENV} in {REGION} (it has deletion protection)" in text, run.output[-4000:]
+    assert f"-e confirm_destroy={ENV}" in text
     assert stack_resources(aws, ENV, REGION) == staging["deployed"], "an unconfirmed teardown deleted resources"
     assert (staging["outputs"] / f"{ENV}.json").is_file()
     assert lock is None, (
