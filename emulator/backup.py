@@ -34,7 +34,7 @@ def install() -> None:
         return plan_id, selection_id
 
     def create_backup_selection(self):
-        plan_id, _ = plan_and_selection(self.path)
+        plan_id = plan_and_selection(self.path)[0]
         params = json.loads(self.body or "{}")
         selection = dict(params.get("BackupSelection") or {})
         if not selection.get("SelectionName") or not selection.get("IamRoleArn"):
@@ -61,7 +61,7 @@ def install() -> None:
         return json.dumps(selections[selection_id])
 
     def list_backup_selections(self):
-        plan_id, _ = plan_and_selection(self.path)
+        plan_id = plan_and_selection(self.path)[0]
         selections = selections_of(self.backup_backend, plan_id)
         listing = [
             {

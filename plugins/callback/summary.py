@@ -29,8 +29,8 @@ from ansible.plugins.callback import CallbackBase
 try:
     # Loaded once in the controller process before any worker is forked, so the in-process
     # AWS modules (plugin_utils/inprocess.py) find botocore already imported in every worker.
-    import boto3  # noqa: F401
-    import botocore.session  # noqa: F401
+    import boto3  # noqa: F401  # pylint: disable=unused-import
+    import botocore.session  # noqa: F401  # pylint: disable=unused-import
 except ImportError:  # pragma: no cover - modules then report the missing library themselves
     pass
 

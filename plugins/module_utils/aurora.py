@@ -312,7 +312,7 @@ def surplus_instances(cluster_identifier, count, member_identifiers):
         match = pattern.match(name)
         if match and int(match.group(1)) > count:
             surplus.append((int(match.group(1)), name))
-    return [name for _, name in sorted(surplus, reverse=True)]
+    return [item[1] for item in sorted(surplus, reverse=True)]
 
 
 def global_members(global_cluster):

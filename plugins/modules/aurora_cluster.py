@@ -31,7 +31,7 @@ description:
     deleted (with a final snapshot when I(final_snapshot_identifier) is set). Deletion protection is only lifted
     when I(disable_deletion_protection=true); otherwise the module refuses.
 author:
-  - tap.multiregion maintainers
+  - tap.multiregion maintainers (!UNKNOWN)
 options:
   cluster_identifier:
     description: Name of the DB cluster; the instances are named C(<cluster_identifier>-<n>).
@@ -221,8 +221,10 @@ extends_documentation_fragment:
   - amazon.aws.boto3
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
 notes:
   - Parameter group tags are set when the module creates the group.
@@ -1045,7 +1047,7 @@ def main():
         role=dict(type="str", choices=["primary", "secondary"], default="primary"),
         master_user_secret_name=dict(type="str"),
         master_user_secret_replica_regions=dict(
-            type="list", elements="dict", default=[],
+            type="list", elements="dict", default=[], no_log=False,
             options=dict(region=dict(type="str", required=True), kms_key_id=dict(type="str")),
         ),
         final_snapshot_identifier=dict(type="str"),

@@ -22,7 +22,7 @@ description:
     last), then the global cluster is deleted. The detached clusters keep running as standalone clusters.
     Deletion protection is only lifted with I(disable_deletion_protection=true).
 author:
-  - tap.multiregion maintainers
+  - tap.multiregion maintainers (!UNKNOWN)
 options:
   global_cluster_identifier:
     description: Name of the global cluster.
@@ -75,8 +75,10 @@ extends_documentation_fragment:
   - amazon.aws.boto3
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
 """
 

@@ -22,7 +22,7 @@ description:
   - With I(state=absent) the selection and the plan are deleted; the vault is kept (it holds the recovery points)
     unless I(delete_vault=true) and it is empty.
 author:
-  - tap.multiregion maintainers
+  - tap.multiregion maintainers (!UNKNOWN)
 options:
   vault_name:
     description: Name of the backup vault.
@@ -89,8 +89,10 @@ extends_documentation_fragment:
   - amazon.aws.boto3
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
 """
 
@@ -447,7 +449,7 @@ class AwsBackup:
 def main():
     argument_spec = dict(
         vault_name=dict(type="str", required=True),
-        kms_key_arn=dict(type="str"),
+        kms_key_arn=dict(type="str", no_log=False),
         plan_name=dict(type="str", required=True),
         rule_name=dict(type="str", default="daily"),
         schedule_expression=dict(type="str", default="cron(0 5 ? * * *)"),

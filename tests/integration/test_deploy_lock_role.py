@@ -88,9 +88,9 @@ def test_two_concurrent_runs_one_wins(run_playbook, aws, emulator_url, inventory
     go_on.touch()
     results = {holder: (proc.communicate(timeout=120)[0], proc.returncode) for holder, proc in runs.items()}
 
-    winners = [holder for holder, (_, rc) in results.items() if rc == 0]
-    losers = [holder for holder, (_, rc) in results.items() if rc != 0]
-    assert len(winners) == 1 and len(losers) == 1, {h: out[-3000:] for h, (out, _) in results.items()}
+    winners = [holder for holder, result in results.items() if result[1] == 0]
+    losers = [holder for holder, result in results.items() if result[1] != 0]
+    assert len(winners) == 1 and len(losers) == 1, {h: result[0][-3000:] for h, result in results.items()}
     loser_output = results[losers[0]][0]
     assert f"environment {ENV} is locked by {winners[0]} (run " in loser_output, loser_output[-3000:]
     assert f"run playbooks/unlock.yml -e confirm_unlock={ENV}" in loser_output

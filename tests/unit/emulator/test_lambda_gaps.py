@@ -42,7 +42,7 @@ def make_function(aws, key_arn=None):
 
 def test_update_function_configuration_changes_and_removes_the_key(aws):
     kms = aws("kms")
-    first, second = (kms.create_key()["KeyMetadata"]["Arn"] for _ in range(2))
+    first, second = kms.create_key()["KeyMetadata"]["Arn"], kms.create_key()["KeyMetadata"]["Arn"]
     make_function(aws, first)
     lam = aws("lambda")
     lam.update_function_configuration(FunctionName="gaps", KMSKeyArn=second)

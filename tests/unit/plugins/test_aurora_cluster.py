@@ -259,8 +259,8 @@ def test_comparison_helpers():
     assert aurora_utils.parameter_changes({"require_secure_transport": "on"}, {"require_secure_transport": "ON"}) == {}
     assert aurora_utils.surplus_instances("c", 1, ["c-1", "c-2", "c-10", "other-3"]) == ["c-10", "c-2"]
     add, remove = aurora_utils.secret_replica_changes(
-        [{"Region": "eu-west-1"}, {"Region": "us-east-2"}], [{"region": "eu-west-1"}, {"region": "ap-south-1",
-                                                               "kms_key_id": "k"}]
+        [{"Region": "eu-west-1"}, {"Region": "us-east-2"}],
+        [{"region": "eu-west-1"}, {"region": "ap-south-1", "kms_key_id": "k"}],
     )
     assert add == [{"Region": "ap-south-1", "KmsKeyId": "k"}] and remove == ["us-east-2"]
     current = {"DBClusterIdentifier": "c", "BacktrackWindow": 0, "StorageEncrypted": True, "KmsKeyId": "k",

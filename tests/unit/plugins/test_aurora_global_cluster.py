@@ -103,8 +103,14 @@ def test_global_cluster_check_mode_and_modification(aws, run_module):
     net = make_network(aws, PRIMARY, "aurora-p-check")
     primary = run_module(
         aurora_cluster.main,
-        cluster_args("aurora-p-check", net, global_cluster_identifier=name, master_user_secret_name=f"tap/{name}",
-                      backtrack_window=0, instance_count=1),
+        cluster_args(
+            "aurora-p-check",
+            net,
+            global_cluster_identifier=name,
+            master_user_secret_name=f"tap/{name}",
+            backtrack_window=0,
+            instance_count=1,
+        ),
         region=PRIMARY,
     )
     args = dict(global_cluster_identifier=name, source_db_cluster_identifier=primary["cluster_arn"],

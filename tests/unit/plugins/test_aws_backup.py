@@ -74,7 +74,7 @@ def test_retention_and_resources_converge(aws, run_module, backup_args, monkeypa
     with recorded_calls(monkeypatch) as calls:
         result = run_module(aws_backup.main, changed, region=REGION, diff=True)
     assert result["changed"] is True
-    assert sorted(op for _, op in writes(calls)) == [
+    assert sorted(write[1] for write in writes(calls)) == [
         "CreateBackupSelection", "DeleteBackupSelection", "UpdateBackupPlan"
     ]
     assert result["plan_id"] == created["plan_id"]  # updated in place, not a new plan
