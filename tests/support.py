@@ -34,8 +34,16 @@ def call_module(main, args: dict, check_mode: bool = False, diff: bool = False) 
     module_warnings._global_warnings.clear()
     module_warnings._global_deprecations.clear()
 
+    from ansible.module_utils import _internal as module_internal
+
     full_args = dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff)
     stdout = io.StringIO()
-    with patch_module_args(full_args), contextlib.redirect_stdout(stdout), contextlib.suppress(SystemExit):
-        main()
+    # Once a test has imported controller code, warnings would go to the display instead of the
+    # result: run as a module process does.
+    was_controller, module_internal.is_controller = module_internal.is_controller, False
+    try:
+        with patch_module_args(full_args), contextlib.redirect_stdout(stdout), contextlib.suppress(SystemExit):
+            main()
+    finally:
+        module_internal.is_controller = was_controller
     return json.loads(stdout.getvalue())

@@ -21,6 +21,7 @@ import importlib
 import io
 import json
 
+from ansible.module_utils import _internal as module_internal
 from ansible.module_utils import basic
 from ansible.module_utils.common import json as common_json
 from ansible.module_utils.common import warnings as module_warnings
@@ -42,11 +43,15 @@ def run_module_main(module_name, module_args):
     module_warnings._global_warnings.clear()
     module_warnings._global_deprecations.clear()
     basic._ANSIBLE_ARGS, basic._ANSIBLE_PROFILE = payload, PROFILE
+    # As in a module process: warnings and deprecations go into the result, which the
+    # controller then displays, instead of straight to the controller's display.
+    was_controller, module_internal.is_controller = module_internal.is_controller, False
     try:
         with contextlib.redirect_stdout(stdout), contextlib.suppress(SystemExit):
             module.main()
     finally:
         basic._ANSIBLE_ARGS, basic._ANSIBLE_PROFILE = saved
+        module_internal.is_controller = was_controller
     output = stdout.getvalue()
     try:
         return json.loads(output[output.index("{"):])
