@@ -112,7 +112,9 @@ class CallbackModule(CallbackBase):
             self._display.display(
                 "%s  %5d %8d %7d" % (host.ljust(width), summary["ok"], summary["changed"], summary["failures"])
             )
-        if RUN_CHANGES:
+        # After a real run the per-region counts are enough (the outputs table stays in view);
+        # plans and drift (check mode), or -v, list every change.
+        if RUN_CHANGES and (self._check_mode or self._display.verbosity > 0):
             heading = "Planned changes / drift (check mode)" if self._check_mode else "Changes made"
             self._display.display("\n%s:" % heading)
             for host in sorted(RUN_CHANGES):
