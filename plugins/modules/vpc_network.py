@@ -245,6 +245,19 @@ class VpcNetwork:
                 Tags=ansible_dict_to_boto3_tag_list(missing),
             )
 
+    def ensure_named(self, existing, name, label, create_method, created_key, id_key, resource_type, vpc_id, empty):
+        """The VPC child resource called `name`: created when missing (a placeholder in check mode), tags synced."""
+        if existing is None:
+            created = self.act(
+                "create %s %s" % (label, name),
+                create_method,
+                VpcId=vpc_id,
+                TagSpecifications=boto3_tag_specifications(self.tags_for(name), [resource_type]),
+            )
+            return created[created_key] if created else dict(empty, **{id_key: None})
+        self.sync_tags(existing[id_key], existing.get("Tags"), name)
+        return existing
+
     def vpc_filter(self, vpc_id):
         return [{"Name": "vpc-id", "Values": [vpc_id]}]
 
@@ -430,17 +443,17 @@ class VpcNetwork:
         ids = {}
         for tier in ("public", "private"):
             name = "%s-%s" % (self.name, tier)
-            table = by_name.get(name)
-            if table is None:
-                created = self.act(
-                    "create %s route table %s" % (tier, name),
-                    "create_route_table",
-                    VpcId=vpc_id,
-                    TagSpecifications=boto3_tag_specifications(self.tags_for(name), ["route-table"]),
-                )
-                table = created["RouteTable"] if created else {"RouteTableId": None, "Routes": []}
-            else:
-                self.sync_tags(table["RouteTableId"], table.get("Tags"), name)
+            table = self.ensure_named(
+                by_name.get(name),
+                name,
+                "%s route table" % tier,
+                "create_route_table",
+                "RouteTable",
+                "RouteTableId",
+                "route-table",
+                vpc_id,
+                {"Routes": []},
+            )
             table_id = table["RouteTableId"]
             ids[tier] = table_id
             default_route = next(
@@ -552,17 +565,17 @@ class VpcNetwork:
         ids = {}
         for tier in ("public", "private"):
             name = "%s-%s-nacl" % (self.name, tier)
-            acl = by_name.get(name)
-            if acl is None:
-                created = self.act(
-                    "create %s network ACL %s" % (tier, name),
-                    "create_network_acl",
-                    VpcId=vpc_id,
-                    TagSpecifications=boto3_tag_specifications(self.tags_for(name), ["network-acl"]),
-                )
-                acl = created["NetworkAcl"] if created else {"NetworkAclId": None, "Entries": []}
-            else:
-                self.sync_tags(acl["NetworkAclId"], acl.get("Tags"), name)
+            acl = self.ensure_named(
+                by_name.get(name),
+                name,
+                "%s network ACL" % tier,
+                "create_network_acl",
+                "NetworkAcl",
+                "NetworkAclId",
+                "network-acl",
+                vpc_id,
+                {"Entries": []},
+            )
             acl_id = acl["NetworkAclId"]
             ids[tier] = acl_id
             desired = desired_acl_entries(tier, self.params["cidr_block"])
