@@ -208,6 +208,17 @@ def _paginate(client, method, **kwargs):
     return client.get_paginator(method).paginate(**kwargs).build_full_result()
 
 
+def index_subnet_attachments(resources, id_key, association_key):
+    """Route tables or network ACLs by Name tag, and subnet id -> (association id, resource id)."""
+    by_name = {boto3_tag_list_to_ansible_dict(r.get("Tags", [])).get("Name"): r for r in resources}
+    association_of = {}
+    for resource in resources:
+        for assoc in resource.get("Associations", []):
+            if assoc.get("SubnetId"):  # a route table's main association has none
+                association_of[assoc["SubnetId"]] = (assoc[association_key], resource[id_key])
+    return by_name, association_of
+
+
 class VpcNetwork:
     """Reads the current network once, then converges it step by step."""
 
@@ -434,12 +445,7 @@ class VpcNetwork:
         tables = (
             self.describe("describe_route_tables", "RouteTables", Filters=self.vpc_filter(vpc_id)) if vpc_id else []
         )
-        by_name = {boto3_tag_list_to_ansible_dict(t.get("Tags", [])).get("Name"): t for t in tables}
-        association_of = {}
-        for table in tables:
-            for assoc in table.get("Associations", []):
-                if assoc.get("SubnetId"):
-                    association_of[assoc["SubnetId"]] = (assoc["RouteTableAssociationId"], table["RouteTableId"])
+        by_name, association_of = index_subnet_attachments(tables, "RouteTableId", "RouteTableAssociationId")
         ids = {}
         for tier in ("public", "private"):
             name = "%s-%s" % (self.name, tier)
@@ -557,11 +563,7 @@ class VpcNetwork:
     # --- network ACLs --------------------------------------------------------------------------
     def ensure_network_acls(self, vpc_id, subnets):
         acls = self.describe("describe_network_acls", "NetworkAcls", Filters=self.vpc_filter(vpc_id)) if vpc_id else []
-        by_name = {boto3_tag_list_to_ansible_dict(a.get("Tags", [])).get("Name"): a for a in acls}
-        association_of = {}
-        for acl in acls:
-            for assoc in acl.get("Associations", []):
-                association_of[assoc["SubnetId"]] = (assoc["NetworkAclAssociationId"], acl["NetworkAclId"])
+        by_name, association_of = index_subnet_attachments(acls, "NetworkAclId", "NetworkAclAssociationId")
         ids = {}
         for tier in ("public", "private"):
             name = "%s-%s-nacl" % (self.name, tier)

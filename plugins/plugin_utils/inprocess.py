@@ -54,7 +54,7 @@ def run_module_main(module_name, module_args):
         module_internal.is_controller = was_controller
     output = stdout.getvalue()
     try:
-        return json.loads(output[output.index("{"):])
+        return json.loads(output[output.index("{") :])
     except ValueError:
         return {"failed": True, "msg": "module %s returned no result: %s" % (module_name, output[-2000:])}
 
@@ -76,5 +76,6 @@ class InProcessModuleAction(ActionBase):
         module_args = dict(self._task.args)
         self._update_module_args(short_name, module_args, task_vars)
         result.update(run_module_main(short_name, module_args))
-        result.pop("invocation", None) if self._task.no_log else None
+        if self._task.no_log:
+            result.pop("invocation", None)
         return result
