@@ -56,10 +56,29 @@ def _task_name(result):
     return prefix + " ".join(name.split()).rstrip(" :")
 
 
+def _describe_change(change):
+    """One line for a change: modules report a sentence, or a dict with an action and a region."""
+    if not isinstance(change, dict) or "action" not in change:
+        return str(change)
+    details = ", ".join(
+        "%s=%s" % (key, value)
+        for key, value in change.items()
+        if key not in ("action", "region") and not isinstance(value, (dict, list))
+    )
+    line = str(change["action"]).replace("_", " ")
+    if change.get("region"):
+        line += " in %s" % change["region"]
+    return line + (" (%s)" % details if details else "")
+
+
 def _describe_changes(result):
     changes = result.get("changes")
     if isinstance(changes, list) and changes:
-        return [str(c) for c in changes]
+        return [_describe_change(c) for c in changes]
+    # A plan task of a role whose parent resources do not exist yet (a changed debug) lists them.
+    planned = result.get("msg")
+    if isinstance(planned, list) and planned:
+        return [_describe_change(c) for c in planned]
     diff = result.get("diff")
     if isinstance(diff, dict) and diff.get("prepared"):
         return [line for line in str(diff["prepared"]).splitlines() if line.strip()]

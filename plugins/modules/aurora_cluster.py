@@ -327,6 +327,9 @@ except ImportError:
     pass  # handled by AnsibleAWSModule
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
+# Not module.warn: amazon.aws 10's AnsibleAWSModule also copies its warnings into the result,
+# which ansible-core 2.19 answers with a deprecation warning.
+from ansible.module_utils.common.warnings import warn
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
@@ -1072,7 +1075,7 @@ def main():
     result = aurora.present() if module.params["state"] == "present" else aurora.absent()
     if aurora.warnings:
         for warning in aurora.warnings:
-            module.warn(warning)
+            warn(warning)
     module.exit_json(**result)
 
 

@@ -139,6 +139,9 @@ except ImportError:
     pass  # handled by AnsibleAWSModule
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
+# Not module.warn: amazon.aws 10's AnsibleAWSModule also copies its warnings into the result,
+# which ansible-core 2.19 answers with a deprecation warning.
+from ansible.module_utils.common.warnings import warn
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
@@ -297,7 +300,7 @@ class AuroraGlobalCluster:
         if self.module._diff:
             result["diff"] = dict(before=self.view(current), after=after)
         for warning in warnings:
-            self.module.warn(warning)
+            warn(warning)
         return result
 
     def absent(self):

@@ -146,6 +146,10 @@ try:
 except ImportError:
     pass  # handled by AnsibleAWSModule
 
+# Not module.warn: amazon.aws 10's AnsibleAWSModule also copies its warnings into the result,
+# which ansible-core 2.19 answers with a deprecation warning.
+from ansible.module_utils.common.warnings import warn
+
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
@@ -479,7 +483,7 @@ def main():
     backup = AwsBackup(module)
     result = backup.present() if p["state"] == "present" else backup.absent()
     for warning in backup.warnings:
-        module.warn(warning)
+        warn(warning)
     module.exit_json(**result)
 
 

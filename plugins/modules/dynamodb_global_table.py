@@ -217,6 +217,9 @@ except ImportError:
     pass  # handled by AnsibleAWSModule
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
+# Not module.warn: amazon.aws 10's AnsibleAWSModule also copies its warnings into the result,
+# which ansible-core 2.19 answers with a deprecation warning.
+from ansible.module_utils.common.warnings import warn
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
@@ -334,7 +337,7 @@ class GlobalTable:
             return self.client("kms", region).describe_key(aws_retry=True, KeyId=key)["KeyMetadata"]["Arn"]
         except botocore.exceptions.ClientError as e:
             if _error_code(e) == "NotFoundException" and self.module.check_mode:
-                self.module.warn("KMS key %s does not exist in %s yet; check mode compares it as given" % (key, region))
+                warn("KMS key %s does not exist in %s yet; check mode compares it as given" % (key, region))
                 return key
             self.module.fail_json_aws(e, msg="Failed to resolve KMS key %s in %s" % (key, region))
         except botocore.exceptions.BotoCoreError as e:

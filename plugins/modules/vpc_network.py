@@ -433,7 +433,7 @@ class VpcNetwork:
             )
             igw_id = created["InternetGateway"]["InternetGatewayId"] if created else None
         self.act(
-            "attach internet gateway %s to %s" % (name, vpc_id),
+            "attach internet gateway %s to %s" % (name, vpc_id or "the new VPC"),
             "attach_internet_gateway",
             InternetGatewayId=igw_id,
             VpcId=vpc_id,
@@ -468,7 +468,7 @@ class VpcNetwork:
             if tier == "public":
                 if default_route is None:
                     self.act(
-                        "add default route to %s via %s" % (name, igw_id),
+                        "add default route to %s via %s" % (name, igw_id or "the new internet gateway"),
                         "create_route",
                         RouteTableId=table_id,
                         DestinationCidrBlock=ANYWHERE,

@@ -53,8 +53,11 @@ def run_module_main(module_name, module_args):
         basic._ANSIBLE_ARGS, basic._ANSIBLE_PROFILE = saved
         module_internal.is_controller = was_controller
     output = stdout.getvalue()
+    # Decoded as the controller decodes a module's output, so warnings and deprecations
+    # become the objects the callbacks expect rather than plain dicts.
+    decoder = common_json.get_module_decoder(PROFILE, common_json.Direction.MODULE_TO_CONTROLLER)
     try:
-        return json.loads(output[output.index("{") :])
+        return json.loads(output[output.index("{") :], cls=decoder)
     except ValueError:
         return {"failed": True, "msg": "module %s returned no result: %s" % (module_name, output[-2000:])}
 
