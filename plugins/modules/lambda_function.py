@@ -197,7 +197,8 @@ options:
   purge_permissions:
     description:
       - Remove statements of the resource policy that are not in O(permissions).
-      - Leave it C(false) when other tasks add statements (for example M(amazon.aws.lambda_policy)).
+      - Leave it C(false) when other tasks add statements, for example the invoke permission of
+        M(tap.multiregion.apigatewayv2_http_api).
     type: bool
     default: false
   s3_notifications:
@@ -545,6 +546,31 @@ class LambdaFunctionManager:
     def purge_tags(self):
         return self.params["purge_tags"] and self.params["tags"] is not None
 
+    def sync_tags(self, service, label, current, resource, tag_call, untag_call):
+        """Tag and untag one resource so it carries the wanted tags; returns its tags afterwards.
+
+        resource: the keyword arguments naming the resource; tag_call / untag_call: (API operation,
+        name of its tags / tag keys argument), as the tagging APIs of Logs, SQS and Lambda differ.
+        """
+        to_set, to_remove = logic.tag_changes(current, self.tags(), self.purge_tags())
+        if to_remove:
+            operation, argument = untag_call
+            self.act(
+                service,
+                "untag %s: %s" % (label, ", ".join(to_remove)),
+                operation,
+                **dict(resource, **{argument: to_remove}),
+            )
+        if to_set:
+            operation, argument = tag_call
+            self.act(
+                service,
+                "tag %s: %s" % (label, ", ".join(sorted(to_set))),
+                operation,
+                **dict(resource, **{argument: to_set}),
+            )
+        return dict({k: v for k, v in current.items() if k not in to_remove}, **to_set)
+
     # ------------------------------------------------------------------ log groups
 
     def describe_log_group(self, name):
@@ -613,24 +639,14 @@ class LambdaFunctionManager:
             )
             after["retention_days"] = group["retention_days"]
         if self.tags() is not None:
-            to_set, to_remove = logic.tag_changes(tags, self.tags(), self.purge_tags())
-            if to_remove:
-                self.act(
-                    "logs",
-                    "untag log group %s: %s" % (name, ", ".join(to_remove)),
-                    "untag_resource",
-                    resourceArn=arn,
-                    tagKeys=to_remove,
-                )
-            if to_set:
-                self.act(
-                    "logs",
-                    "tag log group %s: %s" % (name, ", ".join(sorted(to_set))),
-                    "tag_resource",
-                    resourceArn=arn,
-                    tags=to_set,
-                )
-            after["tags"] = dict({k: v for k, v in tags.items() if k not in to_remove}, **to_set)
+            after["tags"] = self.sync_tags(
+                "logs",
+                "log group %s" % name,
+                tags,
+                {"resourceArn": arn},
+                ("tag_resource", "tags"),
+                ("untag_resource", "tagKeys"),
+            )
         self.after[name] = after
         return dict(after, name=name, arn=arn)
 
@@ -687,24 +703,9 @@ class LambdaFunctionManager:
             )
         after_tags = tags
         if self.tags() is not None:
-            to_set, to_remove = logic.tag_changes(tags, self.tags(), self.purge_tags())
-            if to_remove:
-                self.act(
-                    "sqs",
-                    "untag queue %s: %s" % (name, ", ".join(to_remove)),
-                    "untag_queue",
-                    QueueUrl=url,
-                    TagKeys=to_remove,
-                )
-            if to_set:
-                self.act(
-                    "sqs",
-                    "tag queue %s: %s" % (name, ", ".join(sorted(to_set))),
-                    "tag_queue",
-                    QueueUrl=url,
-                    Tags=to_set,
-                )
-            after_tags = dict({k: v for k, v in tags.items() if k not in to_remove}, **to_set)
+            after_tags = self.sync_tags(
+                "sqs", "queue %s" % name, tags, {"QueueUrl": url}, ("tag_queue", "Tags"), ("untag_queue", "TagKeys")
+            )
         self.after[key] = {"attributes": dict(current, **desired), "tags": after_tags}
         return url, arn
 
@@ -790,24 +791,14 @@ class LambdaFunctionManager:
             )
             new_configuration["CodeSha256"] = sha
         if self.tags() is not None:
-            to_set, to_remove = logic.tag_changes(tags, self.tags(), self.purge_tags())
-            if to_remove:
-                self.act(
-                    "lambda",
-                    "untag function %s: %s" % (self.name, ", ".join(to_remove)),
-                    "untag_resource",
-                    Resource=self.function_arn,
-                    TagKeys=to_remove,
-                )
-            if to_set:
-                self.act(
-                    "lambda",
-                    "tag function %s: %s" % (self.name, ", ".join(sorted(to_set))),
-                    "tag_resource",
-                    Resource=self.function_arn,
-                    Tags=to_set,
-                )
-            tags = dict({k: v for k, v in tags.items() if k not in to_remove}, **to_set)
+            tags = self.sync_tags(
+                "lambda",
+                "function %s" % self.name,
+                tags,
+                {"Resource": self.function_arn},
+                ("tag_resource", "Tags"),
+                ("untag_resource", "TagKeys"),
+            )
         self.after["function"] = self.function_summary(new_configuration, new_configuration["CodeSha256"], None, tags)
         return new_configuration, tags, concurrency
 
