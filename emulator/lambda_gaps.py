@@ -7,6 +7,9 @@ Gaps filled (each as AWS documents it):
   answering with the first one; AWS replaces the function's configuration.
 - CloudWatch Logs AssociateKmsKey / DisassociateKmsKey are not implemented (a log group's key could be
   set at creation only).
+- AddPermission with a statement id the function's policy already has appends a second statement of that
+  id; AWS refuses it with ResourceConflictException (409, "The statement id (<sid>) provided already
+  exists..."), so a module that adds without removing the old statement first fails as it would on AWS.
 
 Installed in the emulator's server process by ``emulator.extensions.install()`` (register
 ``lambda_gaps`` in ``EXTENSIONS``). The AWS managed policies the execution role attaches come from
@@ -43,6 +46,36 @@ def _install_lambda() -> None:
     LambdaBackend.put_function_event_invoke_config = put_function_event_invoke_config
 
 
+def _install_policy() -> None:
+    from moto.awslambda.exceptions import LambdaClientError
+    from moto.awslambda.policy import Policy
+
+    class StatementIdExists(LambdaClientError):
+        code = 409
+
+        def __init__(self, sid: str) -> None:
+            super().__init__(
+                "ResourceConflictException",
+                f"The statement id ({sid}) provided already exists. Please provide a new statement id, "
+                "or remove the existing statement.",
+            )
+
+    original_add = Policy.add_statement
+
+    @functools.wraps(original_add)
+    def add_statement(self: Any, raw: str, qualifier: str | None = None) -> tuple[Any, str]:
+        revision = self.revision
+        statement, new_revision = original_add(self, raw, qualifier)
+        sid = statement.get("Sid")
+        if sid and any(s is not statement and s.get("Sid") == sid for s in self.statements):
+            self.statements.remove(statement)
+            self.revision = revision
+            raise StatementIdExists(sid)
+        return statement, new_revision
+
+    Policy.add_statement = add_statement
+
+
 def _install_logs() -> None:
     from moto.logs.exceptions import ResourceNotFoundException
     from moto.logs.responses import LogsResponse
@@ -71,4 +104,5 @@ def install() -> None:
         return
     _INSTALLED = True
     _install_lambda()
+    _install_policy()
     _install_logs()

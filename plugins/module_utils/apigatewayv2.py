@@ -27,6 +27,11 @@ HTTP_METHODS = ("ANY", "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS
 
 DEFAULT_IDENTITY_SOURCE = ["$request.header.Authorization"]
 
+# The lambda permission (invoke_permission) that lets the API invoke its integration's function.
+INVOKE_PRINCIPAL = "apigateway.amazonaws.com"
+INVOKE_ACTION = "lambda:InvokeFunction"
+DEFAULT_INVOKE_STATEMENT_ID = "apigateway-invoke"
+
 # One JSON object per request; API Gateway requires $context.requestId (or extendedRequestId).
 DEFAULT_ACCESS_LOG_FORMAT = json.dumps(
     {
@@ -50,6 +55,15 @@ DEFAULT_ACCESS_LOG_FORMAT = json.dumps(
 )
 
 _PATH_RE = re.compile(r"^/[A-Za-z0-9._~:@!$&'()*+,;=/{}%-]*$")
+# Function ARN, optionally qualified by a version or an alias (what an AWS_PROXY integration invokes).
+_LAMBDA_ARN_RE = re.compile(
+    r"^arn:(?P<partition>[a-z0-9-]+):lambda:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):function:[A-Za-z0-9_-]+"
+    r"(:[A-Za-z0-9$_-]+)?$"
+)
+# Lambda's StatementId pattern.
+_STATEMENT_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
+# <METHOD>/<path> after the stage in an execute-api ARN, for example POST/process or */*; '*' alone = any.
+_SOURCE_PATH_RE = re.compile(r"^[A-Za-z*]+(/\S*)?$")
 _LOG_GROUP_ARN_RE = re.compile(r"^arn:[a-z0-9-]+:logs:[a-z0-9-]+:\d{12}:log-group:[\w./#-]+$")
 
 
@@ -127,7 +141,39 @@ def validate(params):
         and "$context.extendedRequestId" not in log_format
     ):
         errors.append("access_log_format: must contain $context.requestId (API Gateway rejects a format without it)")
+
+    errors.extend(validate_invoke_permission(params.get("invoke_permission"), params.get("integration_uri")))
     return routes, errors
+
+
+def validate_invoke_permission(permission, integration_uri):
+    """Errors of the invoke_permission option (none when it is not given)."""
+    if not permission:
+        return []
+    errors = []
+    if integration_uri is not None and not lambda_function_region(integration_uri):
+        errors.append(
+            "invoke_permission: integration_uri %r is not a Lambda function ARN "
+            "(arn:<partition>:lambda:<region>:<account>:function:<name>[:<qualifier>])" % integration_uri
+        )
+    statement_id = permission.get("statement_id")
+    if not _STATEMENT_ID_RE.match(statement_id or ""):
+        errors.append(
+            "invoke_permission.statement_id: %r must be 1 to 100 letters, digits, '.', '_' or '-'" % (statement_id,)
+        )
+    source_path = permission.get("source_path")
+    if not _SOURCE_PATH_RE.match(source_path or ""):
+        errors.append(
+            "invoke_permission.source_path: %r must be <METHOD>/<path> without the path's leading slash, "
+            "for example POST/process (wildcards: */*)" % (source_path,)
+        )
+    return errors
+
+
+def lambda_function_region(arn):
+    """Region of a Lambda function ARN (None when arn is not one)."""
+    match = _LAMBDA_ARN_RE.match(arn or "")
+    return match.group("region") if match else None
 
 
 # --------------------------------------------------------------------------- lookups
@@ -337,6 +383,14 @@ def execution_arn(partition, region, account_id, api_id):
     if not api_id or api_id == NEW_ID:
         return None
     return "arn:%s:execute-api:%s:%s:%s" % (partition, region, account_id, api_id)
+
+
+def invoke_source_arn(partition, region, account_id, api_id, stage_name, source_path):
+    """Source ARN of the invoke permission, <execution_arn>/<stage>/<source_path>.
+
+    For an API that check mode would create, the id is the NEW_ID placeholder (shown, never written).
+    """
+    return "arn:%s:execute-api:%s:%s:%s/%s/%s" % (partition, region, account_id, api_id, stage_name, source_path)
 
 
 def invoke_url(api_endpoint, stage_name):

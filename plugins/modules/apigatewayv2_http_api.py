@@ -25,6 +25,8 @@ description:
     and the authorizer are updated in place; the API is never recreated.
   - The module owns the API. With O(purge_routes=true) routes that are not listed are deleted. When no JWT
     authorizer is configured the authorizer O(jwt_authorizer_name) is deleted once no route uses it.
+  - With O(invoke_permission) it also ensures the statement of the function's resource policy that lets only
+    this API (one stage, one route) invoke the function, so no separate M(amazon.aws.lambda_policy) task is needed.
 author:
   - tap.multiregion maintainers (!UNKNOWN)
 options:
@@ -126,6 +128,33 @@ options:
       - The default logs requestId, ip, requestTime, httpMethod, routeKey, path, status, protocol, responseLength,
         responseLatency, integrationStatus, integrationLatency, integrationErrorMessage, authorizerError and userAgent.
     type: str
+  invoke_permission:
+    description:
+      - Ensure, after the API and its stage exist, the statement of the resource policy of the integration's function
+        (O(integration_uri), which must then be a Lambda function ARN) that allows API Gateway to invoke it.
+      - The statement is exactly principal C(apigateway.amazonaws.com), action C(lambda:InvokeFunction) and the
+        condition C(aws:SourceArn) = C(<execution_arn>/<stage_name>/<source_path>), for example
+        C(arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/dev/POST/process).
+      - The policy is read once (C(lambda:GetPolicy); a function without a policy has no statement). The statement is
+        added when missing and replaced (C(lambda:RemovePermission) then C(lambda:AddPermission), Lambda has no
+        update) when its principal, action, source ARN or any other condition differs. An equal statement is not
+        written. Other statements of the policy are left alone.
+      - Not managed with O(state=absent); deleting the function removes its policy, and a statement that names
+        a deleted API allows nothing.
+      - Omit it to leave the function's policy alone.
+    type: dict
+    suboptions:
+      statement_id:
+        description: Id (C(Sid)) of the statement.
+        type: str
+        default: apigateway-invoke
+      source_path:
+        description:
+          - What follows the stage in the source ARN, C(<METHOD>/<path>) without the path's leading slash, for
+            example C(POST/process) for the route C(POST /process).
+          - Wildcards widen it, for example C(*/*) for every route of the stage; prefer the exact route.
+        type: str
+        required: true
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -139,8 +168,8 @@ attributes:
     description: Shows the managed settings (id-free) before and after.
 notes:
   - Retries throttling (C(TooManyRequestsException), C(ThrottlingException)) with jittered exponential backoff.
-  - The lambda permission that lets the API invoke the function is not managed here; scope its C(source_arn)
-    with the returned RV(execution_arn), for example C(<execution_arn>/<stage>/POST/process).
+  - With O(invoke_permission), also retries Lambda's C(TooManyRequestsException), and
+    C(ResourceConflictException) (an update of the function in progress) when removing a statement.
   - Calls C(sts:GetCallerIdentity) once to build RV(execution_arn).
 """
 
@@ -157,16 +186,11 @@ EXAMPLES = r"""
     throttling_rate_limit: 50
     access_log_destination_arn: "{{ api_log_group.log_groups[0].arn }}"
     tags: "{{ tap_tags }}"
+    # Only POST /process of this stage may invoke the function:
+    # source ARN <execution_arn>/<stage>/POST/process, statement apigateway-invoke.
+    invoke_permission:
+      source_path: POST/process
   register: http_api
-
-- name: Allow only this API's POST /process route to invoke the function ({{ inventory_hostname }})
-  amazon.aws.lambda_policy:
-    function_name: "{{ lambda_api_function_arn }}"
-    statement_id: apigateway-invoke
-    action: lambda:InvokeFunction
-    principal: apigateway.amazonaws.com
-    source_arn: "{{ http_api.execution_arn }}/{{ http_api.stage_name }}/POST/process"
-    state: present
 
 - name: Use a JWT authorizer (Cognito) instead of AWS_IAM
   tap.multiregion.apigatewayv2_http_api:
@@ -263,6 +287,33 @@ stage:
     access_log_settings:
       destination_arn: arn:aws:logs:us-east-1:123456789012:log-group:/aws/apigateway/tap-api-dev-us-east-1
       format: '{"requestId":"$context.requestId", ...}'
+invoke_permission:
+  description:
+    - The statement that lets the API invoke the function, after the run; null without O(invoke_permission).
+    - In check mode for an API that does not exist yet, the API id in RV(invoke_permission.source_arn) is C((new)).
+  returned: when O(state=present)
+  type: dict
+  contains:
+    statement_id:
+      description: Id of the statement.
+      type: str
+      sample: apigateway-invoke
+    function_name:
+      description: The function whose resource policy holds the statement (O(integration_uri)).
+      type: str
+      sample: arn:aws:lambda:us-east-1:123456789012:function:data-processor-dev-us-east-1
+    principal:
+      description: The principal allowed to invoke.
+      type: str
+      sample: apigateway.amazonaws.com
+    action:
+      description: The action allowed.
+      type: str
+      sample: lambda:InvokeFunction
+    source_arn:
+      description: The only execute-api ARN that may invoke the function.
+      type: str
+      sample: arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/dev/POST/process
 actions:
   description: What the module did (or would do in check mode), one line per write call.
   returned: always
@@ -278,14 +329,19 @@ except ImportError:
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.iam import get_aws_account_info
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 
 from ansible_collections.tap.multiregion.plugins.module_utils import apigatewayv2 as logic
+from ansible_collections.tap.multiregion.plugins.module_utils import lambda_function as lambda_logic
 
-# Throttling codes API Gateway (TooManyRequestsException) and other services use; AWSRetry knows the former.
+# Throttling codes API Gateway and Lambda (TooManyRequestsException) and other services use.
 RETRY_CODES = ["ThrottlingException", "TooManyRequestsException"]
+# RemovePermission while an update of the function is in progress.
+CONFLICT_CODES = ["ResourceConflictException"]
 
 
 @AWSRetry.jittered_backoff(catch_extra_error_codes=RETRY_CODES)
@@ -316,19 +372,34 @@ class HttpApiManager:
         self.region = module.region
         self.account_id = None
         self.partition = "aws"
+        self._lambda = None
 
     # ---------------------------------------------------------------- helpers
 
-    def call(self, operation, what, **kwargs):
-        """A write call: recorded in actions; skipped in check mode (returns None then)."""
+    def call(self, operation, what, client=None, **kwargs):
+        """A write call (on the apigatewayv2 client unless client is given): recorded in actions; skipped in
+        check mode (returns None then)."""
         self.changed = True
         self.actions.append(what)
         if self.check_mode:
             return None
         try:
-            return _clean(getattr(self.client, operation)(aws_retry=True, **kwargs))
+            return _clean(getattr(client or self.client, operation)(aws_retry=True, **kwargs))
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
             self.module.fail_json_aws(e, msg="Failed to %s" % what)
+
+    def lambda_client(self, conflicts=False):
+        """Lambda client in the function's region; conflicts: also retry ResourceConflictException."""
+        if self._lambda is None:
+            region = logic.lambda_function_region(self.params["integration_uri"])
+            raw = self.module.client("lambda", region=region)
+            self._lambda = {
+                False: RetryingBotoClientWrapper(raw, AWSRetry.jittered_backoff(catch_extra_error_codes=RETRY_CODES)),
+                True: RetryingBotoClientWrapper(
+                    raw, AWSRetry.jittered_backoff(catch_extra_error_codes=RETRY_CODES + CONFLICT_CODES)
+                ),
+            }
+        return self._lambda[conflicts]
 
     def read(self, operation, what, **kwargs):
         try:
@@ -389,6 +460,9 @@ class HttpApiManager:
             stages = self.read("get_stages", "list stages", ApiId=api_id)
         stage = logic.find_by(stages, "StageName", p["stage_name"])
         before = logic.summarize(api, integrations, authorizers, routes, stage)
+        if p["invoke_permission"]:
+            permission = self.read_invoke_permission()
+            before = dict(before, invoke_permission=permission)
 
         api = self.ensure_api(api)
         api_id = api["ApiId"]
@@ -403,6 +477,9 @@ class HttpApiManager:
         if not authorizer:
             authorizers = self.remove_authorizer(api_id, authorizers, routes)
         stage = self.ensure_stage(api, stage)
+        invoke_permission = None
+        if p["invoke_permission"]:
+            invoke_permission, permission = self.ensure_invoke_permission(api_id, permission)
 
         result = {
             "api_id": None if api_id == logic.NEW_ID else api_id,
@@ -419,13 +496,66 @@ class HttpApiManager:
                 if r.get("RouteKey") in route_keys
             ],
             "stage": _snake(stage),
+            "invoke_permission": invoke_permission,
         }
         if self.module._diff:
-            result["diff"] = {
-                "before": before,
-                "after": logic.summarize(api, integrations, authorizers, routes, stage),
-            }
+            after = logic.summarize(api, integrations, authorizers, routes, stage)
+            if p["invoke_permission"]:
+                after = dict(after, invoke_permission=permission)
+            result["diff"] = {"before": before, "after": after}
         self.module.exit_json(changed=self.changed, actions=self.actions, **result)
+
+    def read_invoke_permission(self):
+        """The invoke_permission statement of the function's resource policy, normalized (None: not there).
+
+        One GetPolicy call; ResourceNotFoundException means the function has no policy (or, in check mode on a new
+        stack, no function yet).
+        """
+        function = self.params["integration_uri"]
+        try:
+            found = self.lambda_client().get_policy(aws_retry=True, FunctionName=function)
+        except is_boto3_error_code("ResourceNotFoundException"):
+            return None
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
+            self.module.fail_json_aws(e, msg="Failed to read the resource policy of %s" % function)
+        statements = lambda_logic.current_permissions(found.get("Policy"))
+        return statements.get(self.params["invoke_permission"]["statement_id"])
+
+    def ensure_invoke_permission(self, api_id, current):
+        """Add the statement when missing, replace it when it differs. Returns (result, normalized statement)."""
+        p = self.params
+        sid = p["invoke_permission"]["statement_id"]
+        function = p["integration_uri"]
+        source_arn = logic.invoke_source_arn(
+            self.partition, self.region, self.account_id, api_id, p["stage_name"], p["invoke_permission"]["source_path"]
+        )
+        desired = lambda_logic.desired_permissions(
+            [{"sid": sid, "principal": logic.INVOKE_PRINCIPAL, "action": logic.INVOKE_ACTION, "source_arn": source_arn}]
+        )
+        to_remove, to_add = lambda_logic.permission_changes({sid: current} if current else {}, desired)
+        for statement_id in to_remove:
+            self.call(
+                "remove_permission",
+                "remove permission %s of %s (it differs)" % (statement_id, function),
+                client=self.lambda_client(conflicts=True),
+                FunctionName=function,
+                StatementId=statement_id,
+            )
+        for statement_id in to_add:
+            self.call(
+                "add_permission",
+                "allow %s to invoke %s from %s (%s)" % (logic.INVOKE_PRINCIPAL, function, source_arn, statement_id),
+                client=self.lambda_client(),
+                **lambda_logic.add_permission_kwargs(function, statement_id, desired[statement_id]),
+            )
+        result = {
+            "statement_id": sid,
+            "function_name": function,
+            "principal": logic.INVOKE_PRINCIPAL,
+            "action": logic.INVOKE_ACTION,
+            "source_arn": source_arn,
+        }
+        return result, desired[sid]
 
     def ensure_api(self, api):
         p = self.params
@@ -611,6 +741,13 @@ def main():
         throttling_rate_limit=dict(type="float", default=50.0),
         access_log_destination_arn=dict(type="str"),
         access_log_format=dict(type="str"),
+        invoke_permission=dict(
+            type="dict",
+            options=dict(
+                statement_id=dict(type="str", default=logic.DEFAULT_INVOKE_STATEMENT_ID),
+                source_path=dict(type="str", required=True),
+            ),
+        ),
     )
     module = AnsibleAWSModule(
         argument_spec=argument_spec,

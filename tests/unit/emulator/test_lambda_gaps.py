@@ -75,3 +75,22 @@ def test_log_group_key_can_be_associated_and_disassociated(aws):
     assert "kmsKeyId" not in logs.describe_log_groups(logGroupNamePrefix="/gaps")["logGroups"][0]
     with pytest.raises(logs.exceptions.ResourceNotFoundException):
         logs.associate_kms_key(logGroupName="/missing", kmsKeyId=key)
+
+
+def test_add_permission_with_an_existing_statement_id_is_a_conflict(aws):
+    make_function(aws)
+    lam = aws("lambda")
+    kwargs = {"FunctionName": "gaps", "Action": "lambda:InvokeFunction", "Principal": "apigateway.amazonaws.com"}
+    lam.add_permission(
+        StatementId="api", SourceArn="arn:aws:execute-api:%s:123456789012:a/dev/POST/x" % REGION, **kwargs
+    )
+    revision = lam.get_policy(FunctionName="gaps")["RevisionId"]
+    with pytest.raises(lam.exceptions.ResourceConflictException, match=r"statement id \(api\) provided already exists"):
+        lam.add_permission(StatementId="api", **kwargs)
+    policy = lam.get_policy(FunctionName="gaps")
+    assert [s["Sid"] for s in json.loads(policy["Policy"])["Statement"]] == ["api"]
+    assert policy["RevisionId"] == revision
+    # Removed first, the same id can be added again (how a changed statement is replaced).
+    lam.remove_permission(FunctionName="gaps", StatementId="api")
+    lam.add_permission(StatementId="api", **kwargs)
+    assert [s["Sid"] for s in json.loads(lam.get_policy(FunctionName="gaps")["Policy"])["Statement"]] == ["api"]

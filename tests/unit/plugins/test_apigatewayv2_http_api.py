@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
 import time
+import zipfile
 
 import botocore.client
 import pytest
@@ -349,3 +351,218 @@ def test_invalid_parameters_fail_before_any_call(run_module, calls, overrides, m
     result = run_module(module.main, args("tap-api-invalid", **overrides), region=REGION)
     assert result["failed"] is True and message in result["msg"]
     assert calls == []
+
+
+# --------------------------------------------------------------------------- invoke_permission
+
+INVOKE = {"statement_id": "apigateway-invoke", "source_path": "POST/process"}
+
+
+@pytest.fixture
+def lambda_calls(monkeypatch, calls):
+    """Names of the lambda operations the module calls (on top of `calls`, which keeps recording apigatewayv2)."""
+    seen = []
+    original = botocore.client.BaseClient._make_api_call
+
+    def record(self, operation_name, api_params):
+        if self.meta.service_model.service_name == "lambda":
+            seen.append(operation_name)
+        return original(self, operation_name, api_params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", record)
+    return seen
+
+
+@pytest.fixture(scope="module")
+def function_role(aws):
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    role = aws("iam", REGION).create_role(RoleName="apigwv2-invoke-test", AssumeRolePolicyDocument=json.dumps(trust))
+    return role["Role"]["Arn"]
+
+
+def make_function(aws, role, name):
+    """A function with an unrelated statement (s3-invoke) the module must leave alone. Returns its ARN."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("processor.py", "def handler(event, context):\n    return {}\n")
+    lam = aws("lambda", REGION)
+    arn = lam.create_function(
+        FunctionName=name,
+        Runtime="python3.11",
+        Role=role,
+        Handler="processor.handler",
+        Code={"ZipFile": buffer.getvalue()},
+    )["FunctionArn"]
+    lam.add_permission(
+        FunctionName=name,
+        StatementId="s3-invoke",
+        Action="lambda:InvokeFunction",
+        Principal="s3.amazonaws.com",
+        SourceArn="arn:aws:s3:::bucket-%s" % name,
+        SourceAccount=ACCOUNT,
+    )
+    return arn
+
+
+def statements(aws, function):
+    return {
+        s["Sid"]: s for s in json.loads(aws("lambda", REGION).get_policy(FunctionName=function)["Policy"])["Statement"]
+    }
+
+
+def source_arn(api_id, path="POST/process", stage="dev"):
+    return "arn:aws:execute-api:%s:%s:%s/%s/%s" % (REGION, ACCOUNT, api_id, stage, path)
+
+
+def test_invoke_permission_added_then_rerun_makes_no_write(run, aws, calls, lambda_calls, function_role):
+    name = "tap-api-invoke-added"
+    function = make_function(aws, function_role, "fn-invoke-added")
+    del lambda_calls[:]
+    result = run(args(name, integration_uri=function, invoke_permission=INVOKE))
+    assert result["changed"] is True
+    api_id = result["api_id"]
+    assert lambda_calls == ["GetPolicy", "AddPermission"]
+    assert result["invoke_permission"] == {
+        "statement_id": "apigateway-invoke",
+        "function_name": function,
+        "principal": "apigateway.amazonaws.com",
+        "action": "lambda:InvokeFunction",
+        "source_arn": source_arn(api_id),
+    }
+    assert result["actions"][-1] == "allow apigateway.amazonaws.com to invoke %s from %s (apigateway-invoke)" % (
+        function,
+        source_arn(api_id),
+    )
+    policy = statements(aws, function)
+    assert set(policy) == {"s3-invoke", "apigateway-invoke"}
+    statement = policy["apigateway-invoke"]
+    assert statement["Principal"] == {"Service": "apigateway.amazonaws.com"}
+    assert statement["Action"] == "lambda:InvokeFunction"
+    assert statement["Condition"] == {"ArnLike": {"AWS:SourceArn": source_arn(api_id)}}
+
+    del calls[:]
+    del lambda_calls[:]
+    again = run(args(name, integration_uri=function, invoke_permission=INVOKE), diff=True)
+    assert again["changed"] is False, again["actions"]
+    assert again["actions"] == []
+    assert writes(calls) == [] and lambda_calls == ["GetPolicy"]
+    assert again["diff"]["before"] == again["diff"]["after"]
+    assert again["diff"]["after"]["invoke_permission"]["source_arn"] == source_arn(api_id)
+    assert again["invoke_permission"] == result["invoke_permission"]
+
+
+@pytest.mark.parametrize(
+    "drift",
+    [
+        {"Principal": "apigateway.amazonaws.com", "SourceArn": "WIDE"},
+        {"Principal": "events.amazonaws.com", "SourceArn": "SAME"},
+        {"Principal": "apigateway.amazonaws.com", "SourceArn": "SAME", "SourceAccount": ACCOUNT},
+        {"Principal": "apigateway.amazonaws.com", "SourceArn": "SAME", "Action": "lambda:GetFunction"},
+    ],
+    ids=["source-arn", "principal", "extra-condition", "action"],
+)
+def test_changed_invoke_permission_is_replaced(run, aws, calls, lambda_calls, function_role, drift):
+    test_id = "-".join(sorted(drift)).lower() + "-" + drift["Principal"].split(".")[0]
+    name = "tap-api-invoke-drift-%s" % test_id
+    function = make_function(aws, function_role, "fn-invoke-drift-%s" % test_id)
+    api_id = run(args(name, integration_uri=function, invoke_permission=INVOKE))["api_id"]
+    lam = aws("lambda", REGION)
+    # Changed out of band: a wider source ARN, another principal, an extra condition or another action.
+    lam.remove_permission(FunctionName=function, StatementId="apigateway-invoke")
+    kwargs = dict(drift, Action=drift.get("Action", "lambda:InvokeFunction"))
+    kwargs["SourceArn"] = source_arn(api_id, "*/*") if drift["SourceArn"] == "WIDE" else source_arn(api_id)
+    lam.add_permission(FunctionName=function, StatementId="apigateway-invoke", **kwargs)
+
+    del calls[:]
+    del lambda_calls[:]
+    result = run(args(name, integration_uri=function, invoke_permission=INVOKE), diff=True)
+    assert result["changed"] is True
+    assert writes(calls) == []
+    assert lambda_calls == ["GetPolicy", "RemovePermission", "AddPermission"]
+    assert result["actions"][0] == "remove permission apigateway-invoke of %s (it differs)" % function
+    assert result["diff"]["before"]["invoke_permission"] != result["diff"]["after"]["invoke_permission"]
+    policy = statements(aws, function)
+    assert set(policy) == {"s3-invoke", "apigateway-invoke"}
+    assert policy["apigateway-invoke"]["Principal"] == {"Service": "apigateway.amazonaws.com"}
+    assert policy["apigateway-invoke"]["Action"] == "lambda:InvokeFunction"
+    assert policy["apigateway-invoke"]["Condition"] == {"ArnLike": {"AWS:SourceArn": source_arn(api_id)}}
+    assert policy["s3-invoke"]["Condition"]["ArnLike"]["AWS:SourceArn"] == "arn:aws:s3:::bucket-fn-invoke-drift-%s" % (
+        test_id
+    )
+
+    del lambda_calls[:]
+    assert run(args(name, integration_uri=function, invoke_permission=INVOKE))["changed"] is False
+    assert lambda_calls == ["GetPolicy"]
+
+
+def test_invoke_permission_check_mode_writes_nothing(run, aws, calls, lambda_calls, function_role):
+    name = "tap-api-invoke-check"
+    # A new stack in check mode: neither the API nor the function exists yet.
+    missing = "arn:aws:lambda:%s:%s:function:fn-invoke-not-yet" % (REGION, ACCOUNT)
+    plan = run(args(name, integration_uri=missing, invoke_permission=INVOKE), check_mode=True, diff=True)
+    assert plan["changed"] is True
+    assert writes(calls) == [] and lambda_calls == ["GetPolicy"]
+    assert apis_named(aws, name) == []
+    new_arn = source_arn(logic.NEW_ID)
+    assert plan["invoke_permission"]["source_arn"] == new_arn
+    assert plan["actions"][-1] == "allow apigateway.amazonaws.com to invoke %s from %s (apigateway-invoke)" % (
+        missing,
+        new_arn,
+    )
+    assert plan["diff"]["before"] == {"invoke_permission": None}
+    assert plan["diff"]["after"]["invoke_permission"]["source_arn"] == new_arn
+
+    # The API exists, the function has no policy yet: check mode reports the statement it would add.
+    function = make_function(aws, function_role, "fn-invoke-check")
+    lam = aws("lambda", REGION)
+    lam.remove_permission(FunctionName=function, StatementId="s3-invoke")
+    api_id = run(args(name, integration_uri=function))["api_id"]
+    del calls[:]
+    del lambda_calls[:]
+    plan = run(args(name, integration_uri=function, invoke_permission=INVOKE), check_mode=True)
+    assert plan["changed"] is True and plan["actions"] == [
+        "allow apigateway.amazonaws.com to invoke %s from %s (apigateway-invoke)" % (function, source_arn(api_id))
+    ]
+    assert writes(calls) == [] and lambda_calls == ["GetPolicy"]
+    with pytest.raises(lam.exceptions.ResourceNotFoundException):
+        lam.get_policy(FunctionName=function)
+
+    # Applied, then a different route previewed: remove + add reported, nothing written.
+    run(args(name, integration_uri=function, invoke_permission=INVOKE))
+    del lambda_calls[:]
+    other = dict(INVOKE, source_path="GET/health")
+    plan = run(args(name, integration_uri=function, invoke_permission=other), check_mode=True)
+    assert plan["changed"] is True and len(plan["actions"]) == 2
+    assert plan["invoke_permission"]["source_arn"] == source_arn(api_id, "GET/health")
+    assert lambda_calls == ["GetPolicy"]
+    condition = statements(aws, function)["apigateway-invoke"]["Condition"]
+    assert condition == {"ArnLike": {"AWS:SourceArn": source_arn(api_id)}}
+    unchanged = run(args(name, integration_uri=function, invoke_permission=INVOKE), check_mode=True)
+    assert unchanged["changed"] is False and unchanged["actions"] == []
+
+
+def test_without_invoke_permission_the_function_policy_is_not_read(run, aws, lambda_calls):
+    result = run(args("tap-api-invoke-unmanaged"))
+    assert lambda_calls == [] and result["invoke_permission"] is None
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"integration_uri": "arn:aws:states:%s:%s:stateMachine:x" % (REGION, ACCOUNT)}, "not a Lambda function ARN"),
+        ({"invoke_permission": {"source_path": "POST /process"}}, "invoke_permission.source_path"),
+        ({"invoke_permission": {"source_path": "/process"}}, "invoke_permission.source_path"),
+        ({"invoke_permission": dict(INVOKE, statement_id="has space")}, "invoke_permission.statement_id"),
+    ],
+)
+def test_invalid_invoke_permission_fails_before_any_call(run_module, calls, lambda_calls, overrides, message):
+    params = args("tap-api-invoke-invalid", invoke_permission=INVOKE)
+    params.update(overrides)
+    result = run_module(module.main, params, region=REGION)
+    assert result["failed"] is True and message in result["msg"]
+    assert calls == [] and lambda_calls == []

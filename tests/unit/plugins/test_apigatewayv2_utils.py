@@ -266,3 +266,42 @@ def test_route_after_update_detaches_authorizer_when_leaving_jwt():
     jwt_route = {"RouteKey": "POST /process", "AuthorizationType": "JWT", "AuthorizerId": "a1"}
     assert logic.route_after_update(jwt_route, {"AuthorizationType": "AWS_IAM"})["AuthorizerId"] is None
     assert logic.route_after_update(jwt_route, {"Target": "integrations/x"})["AuthorizerId"] == "a1"
+
+
+@pytest.mark.parametrize(
+    "arn, region",
+    [
+        (URI, "us-east-1"),
+        ("arn:aws:lambda:eu-west-1:123456789012:function:f:live", "eu-west-1"),
+        ("arn:aws-us-gov:lambda:us-gov-west-1:123456789012:function:f:$LATEST", "us-gov-west-1"),
+        ("arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/%s/invocations" % URI, None),
+        ("data-processor", None),
+        (None, None),
+    ],
+)
+def test_lambda_function_region(arn, region):
+    assert logic.lambda_function_region(arn) == region
+
+
+def test_invoke_permission_is_validated_only_when_given():
+    assert logic.validate(params(integration_uri="not-an-arn"))[1] == []
+    good = {"statement_id": "apigateway-invoke", "source_path": "POST/process"}
+    assert logic.validate(params(integration_uri=URI, invoke_permission=good))[1] == []
+    for path in ("*/*", "*", "GET/items/{id}"):
+        assert logic.validate_invoke_permission(dict(good, source_path=path), URI) == []
+    errors = logic.validate_invoke_permission({"statement_id": "a b", "source_path": "POST /process"}, "nope")
+    assert [e.split(":")[0] for e in errors] == [
+        "invoke_permission",
+        "invoke_permission.statement_id",
+        "invoke_permission.source_path",
+    ]
+
+
+def test_invoke_source_arn():
+    assert (
+        logic.invoke_source_arn("aws", "us-east-1", "123456789012", "a1b2", "dev", "POST/process")
+        == "arn:aws:execute-api:us-east-1:123456789012:a1b2/dev/POST/process"
+    )
+    assert logic.invoke_source_arn("aws", "us-east-1", "1", logic.NEW_ID, "$default", "*/*").endswith(
+        ":(new)/$default/*/*"
+    )
