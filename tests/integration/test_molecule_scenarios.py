@@ -1,8 +1,8 @@
 """The role scenarios `molecule test -s dynamodb_global` and `-s lambda_api` as part of the suite.
 
 Each runs create (the default scenario's private emulator), syntax, converge, idempotence, verify
-and destroy. Measured on 2 CPUs busy with other runs (load 5-7): dynamodb_global 34-49 s (16 s of
-CPU), lambda_api 59-62 s (31 s of CPU). They share the xdist group of the stack scenario: every
+and destroy. Measured on 2 CPUs: dynamodb_global 15 s (34-49 s while other runs kept the load at 5-7),
+lambda_api 29 s (59-62 s under that load). They share the xdist group of the stack scenario: every
 molecule run uses the same emulator state directory (molecule/.emulator), so molecule runs must
 never overlap.
 """
