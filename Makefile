@@ -18,7 +18,7 @@ help:
 	@echo "make down   stop the emulator that make demo left running"
 	@echo "make lint   ruff, yamllint, ansible-lint (production profile), ansible-test sanity"
 	@echo "make bench  benchmark the full stack against private emulators"
-	@echo "make molecule  molecule scenarios (vpc role, whole stack) against a private emulator"
+	@echo "make molecule  molecule scenarios (vpc, dynamodb_global, lambda_api roles; whole stack) against a private emulator"
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -51,7 +51,7 @@ integration: install
 	$(BIN)/python -m pytest tests/integration -q
 
 test: install lint
-	$(BIN)/python -m pytest tests -q -n 2 --dist loadgroup
+	$(BIN)/python -m pytest tests -q -n 2 --dist loadgroup --durations=15
 
 lint: install
 	$(BIN)/ruff check plugins emulator tests files bench tools
