@@ -53,6 +53,7 @@ attributes:
     description: Writes nothing in check mode; reading works the same.
   diff_mode:
     support: none
+    description: Records are written once, never changed, so there is no diff.
 notes:
   - Retries throttling with jittered exponential backoff.
 """

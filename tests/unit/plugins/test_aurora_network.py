@@ -40,7 +40,7 @@ class Calls(list):
         self.params.clear()
 
     def of(self, operation):
-        return [p for (_, op), p in zip(self, self.params, strict=True) if op == operation]
+        return [p for call, p in zip(self, self.params, strict=True) if call[1] == operation]
 
 
 def writes(calls):
