@@ -57,3 +57,31 @@ def test_plan_creates_nothing(plan, aws):
         assert f"alias/tap-prod-{region}" not in aliases
     buckets = [b["Name"] for b in aws("s3", PRIMARY).list_buckets()["Buckets"]]
     assert not [b for b in buckets if "-prod-" in b and any(r in b for r in PLAN_REGIONS)]
+
+
+PARTIAL_REGION = "ap-northeast-3"
+
+
+@pytest.fixture(scope="module")
+def partial_plan(tmp_path_factory, run_playbook):
+    """dev in a region where an interrupted first deploy left only the key, buckets and network."""
+    inventory = make_inventory(tmp_path_factory.mktemp("partial") / "dev", "dev", {PARTIAL_REGION: "10.70.0.0/16"})
+    for playbook in ("tests/integration/playbooks/baseline.yml", "molecule/vpc/converge.yml"):
+        built = run_playbook(playbook, str(inventory))
+        assert built.rc == 0, built.output[-3000:]
+    outputs = tmp_path_factory.mktemp("partial-outputs")
+    return run_playbook("site.yml", str(inventory), "--check", "--diff", env={"TAP_OUTPUTS_DIR": str(outputs)})
+
+
+def test_plan_of_a_half_built_region_plans_the_security_groups_then_lists_the_rest(partial_plan, aws):
+    assert partial_plan.rc == 0, partial_plan.output[-4000:]
+    summary = partial_plan.stdout.split("Planned changes / drift (check mode):", 1)[1]
+    assert f"create security group tap-db-dev-{PARTIAL_REGION}" in summary
+    assert "Plan: the rest of Aurora would be created with the new security groups" in summary
+    assert f"create Aurora cluster aurora-dev-{PARTIAL_REGION}" in summary
+    assert f"create function data-processor-dev-{PARTIAL_REGION}" in summary
+    assert f"create VPC tap-dev-{PARTIAL_REGION}" not in summary  # the network exists (its flow logs do not)
+    groups = aws("ec2", PARTIAL_REGION).describe_security_groups(
+        Filters=[{"Name": "group-name", "Values": [f"tap-app-dev-{PARTIAL_REGION}", f"tap-db-dev-{PARTIAL_REGION}"]}]
+    )
+    assert groups["SecurityGroups"] == []
