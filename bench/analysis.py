@@ -43,6 +43,7 @@ CONTROLLER_ACTIONS = frozenset(
         "group_by",
         "pause",
         "tap.multiregion.lambda_package",  # action plugin: builds the zip in the controller
+        "tap.multiregion.json_file",  # action plugin: writes the outputs file in the controller
     }
 )
 
