@@ -94,17 +94,11 @@ options:
         description: Whether the subscription sends notifications.
         type: bool
         default: true
-attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: full
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
+  - tap.multiregion.attributes
 notes:
   - Source identifiers of a subscription are not managed (a subscription covers all sources of its type).
 """

@@ -130,17 +130,11 @@ options:
     description: Remove tags of existing alarms that are not in O(tags) (keys starting with C(aws:) are kept).
     type: bool
     default: true
-attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: full
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
+  - tap.multiregion.attributes
 notes:
   - Metric math alarms (C(Metrics)) and extended statistics are not supported.
 """

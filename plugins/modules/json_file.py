@@ -35,13 +35,9 @@ options:
     description: Permissions of the file (octal string).
     type: str
     default: "0644"
+extends_documentation_fragment:
+  - tap.multiregion.attributes
 attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: full
   action:
     description: Indicates this has a corresponding action plugin, so parts of the work run on the controller.
     support: full
