@@ -248,6 +248,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
 from ansible_collections.tap.multiregion.plugins.module_utils import aurora_network as rules
+from ansible_collections.tap.multiregion.plugins.module_utils.changes import ChangeRecorder
 from ansible_collections.tap.multiregion.plugins.module_utils.lambda_function import tag_changes
 
 # EC2 may not know a group for a moment after creating it.
@@ -271,32 +272,26 @@ def _names(values):
     return [v for v in values or [] if v]
 
 
-class AuroraNetwork:
+class AuroraNetwork(ChangeRecorder):
     def __init__(self, module):
-        self.module = module
-        self.params = module.params
-        self.check_mode = module.check_mode
+        super(AuroraNetwork, self).__init__(module)
         self.ec2 = module.client("ec2", retry_decorator=AWSRetry.jittered_backoff())
         self.rds = module.client("rds", retry_decorator=AWSRetry.jittered_backoff())
-        self.changes = []
         self.app_name = self.params["app_security_group_name"]
         self.db_name = self.params["db_security_group_name"]
         self.subnet_group_name = self.params["subnet_group_name"]
 
     # ------------------------------------------------------------------ calls
 
-    def fail(self, error, what):
-        self.module.fail_json_aws(error, msg="Failed to %s" % what)
-
     def act(self, what, client, method, call=None, **kwargs):
         """Record a change and make it (not in check mode); call wraps the call for special retries."""
+        if call is None:
+            return self.write(client, what, method, **kwargs)
         self.changes.append(what)
         if self.check_mode:
             return None
         try:
-            if call is not None:
-                return call(client, method, **kwargs)
-            return getattr(client, method)(aws_retry=True, **kwargs)
+            return call(client, method, **kwargs)
         except AWS_ERRORS as e:
             self.fail(e, what)
 
@@ -399,8 +394,6 @@ class AuroraNetwork:
             names={app["id"]: self.app_name},
         )
         result = {
-            "changed": bool(self.changes),
-            "changes": self.changes,
             "vpc_id": vpc_id,
             "subnet_group_name": subnet_group["name"],
             "app_security_group_id": app["id"],
@@ -409,9 +402,7 @@ class AuroraNetwork:
             "app_security_group": app,
             "db_security_group": db,
         }
-        if self.module._diff:
-            result["diff"] = {"before": before, "after": after}
-        self.module.exit_json(**result)
+        self.exit(result, before, after)
 
     def ensure_subnet_group(self, subnet_ids, before, after):
         p = self.params
@@ -612,13 +603,8 @@ class AuroraNetwork:
                 call=_ignore_missing(_delete_in_use, "DBSubnetGroupNotFoundFault"),
                 DBSubnetGroupName=self.subnet_group_name,
             )
-        result = {"changed": bool(self.changes), "changes": self.changes, "vpc_id": vpc_ids[0] if vpc_ids else None}
-        if self.module._diff:
-            result["diff"] = {
-                "before": before,
-                "after": {"db_security_groups": [], "app_security_groups": [], "subnet_group": None},
-            }
-        self.module.exit_json(**result)
+        after = {"db_security_groups": [], "app_security_groups": [], "subnet_group": None}
+        self.exit({"vpc_id": vpc_ids[0] if vpc_ids else None}, before, after)
 
     def delete_group(self, name, group_id):
         self.act(

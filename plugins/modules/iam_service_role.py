@@ -192,6 +192,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
 from ansible_collections.tap.multiregion.plugins.module_utils import iam_role as logic
+from ansible_collections.tap.multiregion.plugins.module_utils.changes import ChangeRecorder
 from ansible_collections.tap.multiregion.plugins.module_utils.lambda_function import THROTTLING_CODES
 from ansible_collections.tap.multiregion.plugins.module_utils.lambda_function import tag_changes
 
@@ -202,27 +203,16 @@ def _paginate(client, method, **kwargs):
     return client.get_paginator(method).paginate(**kwargs).build_full_result()
 
 
-class ServiceRole:
+class ServiceRole(ChangeRecorder):
     def __init__(self, module):
-        self.module = module
-        self.params = module.params
+        super(ServiceRole, self).__init__(module)
         self.name = module.params["name"]
         self.client = module.client(
             "iam", retry_decorator=AWSRetry.jittered_backoff(catch_extra_error_codes=THROTTLING_CODES)
         )
-        self.changes = []
-
-    def fail(self, error, what):
-        self.module.fail_json_aws(error, msg="Failed to %s" % what)
 
     def act(self, what, method, **kwargs):
-        self.changes.append(what)
-        if self.module.check_mode:
-            return None
-        try:
-            return getattr(self.client, method)(aws_retry=True, **kwargs)
-        except AWS_ERRORS as e:
-            self.fail(e, what)
+        return self.write(self.client, what, method, **kwargs)
 
     def list(self, method, key, what, **kwargs):
         try:
@@ -350,17 +340,13 @@ class ServiceRole:
         }
         info = {k: v for k, v in role.items() if k not in ("AssumeRolePolicyDocument", "Tags", "RoleLastUsed")}
         result = {
-            "changed": bool(self.changes),
-            "changes": self.changes,
             "arn": role.get("Arn"),
             "role": dict(camel_dict_to_snake_dict(info), tags=tags),
             "trust_policy": trust,
             "managed_policy_arns": managed_after,
             "inline_policies": inline_after,
         }
-        if self.module._diff:
-            result["diff"] = {"before": before, "after": after}
-        self.module.exit_json(**result)
+        self.exit(result, before, after)
 
     def converge_role(self, role, trust, current_trust):
         p = self.params
@@ -440,10 +426,7 @@ class ServiceRole:
                     InstanceProfileName=profile["InstanceProfileName"],
                 )
             self.act("delete role %s" % self.name, "delete_role", RoleName=self.name)
-        result = {"changed": bool(self.changes), "changes": self.changes}
-        if self.module._diff:
-            result["diff"] = {"before": before, "after": None}
-        self.module.exit_json(**result)
+        self.exit({}, before, None)
 
 
 def main():

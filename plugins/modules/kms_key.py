@@ -182,6 +182,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.tap.multiregion.plugins.module_utils import kms as logic
+from ansible_collections.tap.multiregion.plugins.module_utils.changes import ChangeRecorder
 
 RETRY_CODES = ["ThrottlingException", "DependencyTimeoutException", "KMSInternalException"]
 # Per-key errors that only mean "not this key" while searching keys by tag.
@@ -198,28 +199,17 @@ def _iso(value):
     return value.isoformat() if hasattr(value, "isoformat") else value
 
 
-class KmsKey:
+class KmsKey(ChangeRecorder):
     def __init__(self, module):
-        self.module = module
-        self.params = module.params
+        super(KmsKey, self).__init__(module)
         self.alias = logic.canonical_alias(module.params["alias"])
         self.tag_key = module.params["alias_tag_key"] or None
         self.client = module.client(
             "kms", retry_decorator=AWSRetry.jittered_backoff(catch_extra_error_codes=RETRY_CODES)
         )
-        self.changes = []
-
-    def fail(self, error, what):
-        self.module.fail_json_aws(error, msg="Failed to %s" % what)
 
     def act(self, what, method, **kwargs):
-        self.changes.append(what)
-        if self.module.check_mode:
-            return None
-        try:
-            return getattr(self.client, method)(aws_retry=True, **kwargs)
-        except AWS_ERRORS as e:
-            self.fail(e, what)
+        return self.write(self.client, what, method, **kwargs)
 
     # ------------------------------------------------------------------ reads
 
@@ -450,22 +440,16 @@ class KmsKey:
         if alias_exists and p["delete_alias"]:
             self.act("delete alias %s" % self.alias, "delete_alias", AliasName=self.alias)
             alias_after = None
-        result = {
-            "changed": bool(self.changes),
-            "changes": self.changes,
-            "alias": self.alias,
-            "key_state": "PendingDeletion" if keys else None,
-        }
+        result = {"alias": self.alias, "key_state": "PendingDeletion" if keys else None}
         if keys:
             result.update(key_id=keys[0]["KeyId"], key_arn=keys[0]["Arn"])
         if deletion_date is not None:
             result["deletion_date"] = _iso(deletion_date)
-        if self.module._diff:
-            result["diff"] = {
-                "before": {"alias": self.alias if alias_exists else None, "keys": before},
-                "after": {"alias": alias_after, "keys": after},
-            }
-        self.module.exit_json(**result)
+        self.exit(
+            result,
+            {"alias": self.alias if alias_exists else None, "keys": before},
+            {"alias": alias_after, "keys": after},
+        )
 
 
 def main():
