@@ -47,3 +47,37 @@ def call_module(main, args: dict, check_mode: bool = False, diff: bool = False) 
     finally:
         module_internal.is_controller = was_controller
     return json.loads(stdout.getvalue())
+
+
+def run_molecule(scenario: str, timeout: int = 1200) -> tuple[int, str]:
+    """`molecule test -s <scenario>` from the repository root: (return code, output without colours).
+
+    Every molecule run of this checkout uses the one emulator state directory molecule/.emulator
+    (the default scenario's create stops whatever runs there), so runs take an exclusive file lock:
+    they never overlap, whichever pytest worker runs them.
+    """
+    import fcntl
+    import hashlib
+    import os
+    import re
+    import subprocess
+    import sys
+    import tempfile
+
+    bin_dir = Path(sys.executable).parent
+    env = dict(os.environ, PATH=f"{bin_dir}:{os.environ.get('PATH', '')}", ANSIBLE_NOCOLOR="1")
+    env.pop("TAP_EMULATOR_URL", None)
+    checkout = hashlib.sha256(str(REPO_ROOT).encode()).hexdigest()[:12]
+    lock_path = Path(tempfile.gettempdir()) / ("tap-molecule-%s.lock" % checkout)
+    with open(lock_path, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        proc = subprocess.run(
+            [str(bin_dir / "molecule"), "test", "-s", scenario],
+            cwd=REPO_ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    return proc.returncode, re.sub(r"\x1b\[[0-9;]*m", "", proc.stdout + proc.stderr)

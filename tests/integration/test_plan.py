@@ -59,7 +59,7 @@ def test_plan_creates_nothing(plan, aws):
     assert not [b for b in buckets if "-prod-" in b and any(r in b for r in PLAN_REGIONS)]
 
 
-PARTIAL_REGION = "ap-northeast-3"
+PARTIAL_REGION = "eu-south-1"
 
 
 @pytest.fixture(scope="module")

@@ -45,13 +45,15 @@ def test_check_mode_writes_nothing(run_module, aws, key_id):
 
 
 def test_the_newest_records_come_first(run_module, aws, key_id):
+    prefix = "deployments/staging/"  # its own prefix: the other tests write under PREFIX
     for stamp in ("20261125T120000Z", "20261125T130000Z", "20261125T140000Z"):
-        write(run_module, key_id, "%s-r.json" % stamp, {"time": stamp})
-    aws("s3", REGION).put_object(Bucket=BUCKET, Key=PREFIX + "notes.txt", Body=b"not a record")
-    result = run_module(module.main, {"bucket": BUCKET, "prefix": PREFIX, "last": 2}, region=REGION)
+        args = {"bucket": BUCKET, "prefix": prefix, "key": "%s-r.json" % stamp, "record": {"time": stamp}}
+        run_module(module.main, dict(args, kms_key_id=key_id), region=REGION)
+    aws("s3", REGION).put_object(Bucket=BUCKET, Key=prefix + "notes.txt", Body=b"not a record")
+    result = run_module(module.main, {"bucket": BUCKET, "prefix": prefix, "last": 2}, region=REGION)
     assert [r["time"] for r in result["records"]] == ["20261125T140000Z", "20261125T130000Z"]
-    assert result["keys"] == [PREFIX + "20261125T140000Z-r.json", PREFIX + "20261125T130000Z-r.json"]
-    assert result["total"] == 4  # aaa and the three above; notes.txt is not a record
+    assert result["keys"] == [prefix + "20261125T140000Z-r.json", prefix + "20261125T130000Z-r.json"]
+    assert result["total"] == 3  # notes.txt is not a record
 
 
 def test_last_zero_and_an_empty_prefix_return_nothing(run_module, key_id):
