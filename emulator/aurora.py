@@ -13,6 +13,8 @@ Each patch makes moto answer like AWS does, so that the modules run their real-A
   - ModifyGlobalCluster (DeletionProtection) exists;
   - CreateDBCluster into an unknown global cluster fails (GlobalClusterNotFoundFault), and DeleteDBCluster
     refuses a cluster that is still a global member (InvalidDBClusterStateFault), as AWS does.
+* ModifyDBSubnetGroup keeps the group: moto takes it out of the backend and never puts it back, so the
+  modified group vanished (DBSubnetGroupNotFoundFault on the next describe).
 * Secrets Manager replicas keep the KmsKeyId they were replicated with.
 """
 
@@ -95,6 +97,20 @@ def _patch_modify_db_cluster(models) -> None:
         return result
 
     models.RDSBackend.modify_db_cluster = modify_db_cluster
+
+
+def _patch_modify_db_subnet_group(models, exceptions) -> None:
+    original = models.RDSBackend.modify_db_subnet_group
+
+    @functools.wraps(original)
+    def modify_db_subnet_group(self, subnet_name, description, subnets):
+        if subnet_name not in self.subnet_groups:
+            raise exceptions.DBSubnetGroupNotFoundError(subnet_name)
+        group = original(self, subnet_name, description, subnets)
+        self.subnet_groups[subnet_name] = group
+        return group
+
+    models.RDSBackend.modify_db_subnet_group = modify_db_subnet_group
 
 
 def _patch_global_clusters(models, responses, exceptions) -> None:
@@ -275,5 +291,6 @@ def install() -> None:
 
     _patch_performance_insights(models)
     _patch_modify_db_cluster(models)
+    _patch_modify_db_subnet_group(models, exceptions)
     _patch_global_clusters(models, responses, exceptions)
     _patch_secret_replica_keys()

@@ -231,8 +231,9 @@ def test_subnet_group_drift(run_module, ec2, rds, calls):
     assert result["diff"]["before"]["subnet_group"]["tags"]["Stray"] == "x"
     assert "Stray" not in result["diff"]["after"]["subnet_group"]["tags"]
     assert result["subnet_group"]["subnet_ids"] == sorted(subnets[:2])
-    # (moto 5.2.5's ModifyDBSubnetGroup removes the subnet group from its backend instead of updating it, so the
-    # outcome is checked through the request above, not by describing the group again.)
+    group = rds.describe_db_subnet_groups(DBSubnetGroupName=f"aurora-{name}")["DBSubnetGroups"][0]
+    assert sorted(s["SubnetIdentifier"] for s in group["Subnets"]) == sorted(subnets[:2])
+    assert run_module(module.main, args(name, vpc, subnets[:2]), region=REGION)["changed"] is False
 
 
 def test_check_mode_creates_nothing(run_module, ec2, rds, calls):
