@@ -312,7 +312,6 @@ warnings:
 """
 
 import json
-import time
 
 try:
     from botocore.exceptions import BotoCoreError
@@ -349,6 +348,7 @@ from ansible_collections.tap.multiregion.plugins.module_utils.aurora import secr
 from ansible_collections.tap.multiregion.plugins.module_utils.aurora import surplus_instances
 from ansible_collections.tap.multiregion.plugins.module_utils.aurora import tags_dict
 from ansible_collections.tap.multiregion.plugins.module_utils.aurora import updated_cluster_view
+from ansible_collections.tap.multiregion.plugins.module_utils import rds as rds_calls
 
 POLL_SECONDS = 10
 
@@ -397,16 +397,7 @@ class AuroraCluster:
         return {i["DBInstanceIdentifier"]: i for i in instances}
 
     def describe_global_cluster(self, identifier):
-        try:
-            found = self.rds.describe_global_clusters(aws_retry=True, GlobalClusterIdentifier=identifier)
-        except is_boto3_error_code("GlobalClusterNotFoundFault"):
-            return None
-        except (BotoCoreError, ClientError) as e:  # pylint: disable=duplicate-except
-            self.module.fail_json_aws(e, msg="Failed to describe global cluster %s" % identifier)
-        for global_cluster in found.get("GlobalClusters", []):
-            if global_cluster["GlobalClusterIdentifier"] == identifier:
-                return global_cluster
-        return None
+        return rds_calls.describe_global_cluster(self.module, self.rds, identifier)
 
     def describe_secret(self, name):
         try:
@@ -418,14 +409,7 @@ class AuroraCluster:
 
     # ---- waiting ------------------------------------------------------------------------------------------
     def wait_until(self, what, done):
-        """Poll done() (first at once, then every POLL_SECONDS) until it is true or wait_timeout passes."""
-        if not self.params["wait"] or self.module.check_mode:
-            return
-        deadline = time.time() + self.params["wait_timeout"]
-        while not done():
-            if time.time() > deadline:
-                self.module.fail_json(msg="Timed out after %ss waiting for %s" % (self.params["wait_timeout"], what))
-            time.sleep(POLL_SECONDS)
+        rds_calls.wait_until(self.module, what, done, POLL_SECONDS)
 
     def cluster_available(self):
         cluster = self.describe_cluster()

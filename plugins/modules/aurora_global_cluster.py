@@ -124,7 +124,6 @@ members:
       type: bool
 """
 
-import time
 
 try:
     from botocore.exceptions import BotoCoreError
@@ -145,6 +144,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_
 
 from ansible_collections.tap.multiregion.plugins.module_utils.aurora import global_members
 from ansible_collections.tap.multiregion.plugins.module_utils.aurora import tags_dict
+from ansible_collections.tap.multiregion.plugins.module_utils import rds as rds_calls
 
 POLL_SECONDS = 10
 
@@ -158,25 +158,10 @@ class AuroraGlobalCluster:
         self.changed = False
 
     def describe(self):
-        try:
-            found = self.rds.describe_global_clusters(aws_retry=True, GlobalClusterIdentifier=self.identifier)
-        except is_boto3_error_code("GlobalClusterNotFoundFault"):
-            return None
-        except (BotoCoreError, ClientError) as e:  # pylint: disable=duplicate-except
-            self.module.fail_json_aws(e, msg="Failed to describe global cluster %s" % self.identifier)
-        for global_cluster in found.get("GlobalClusters", []):
-            if global_cluster["GlobalClusterIdentifier"] == self.identifier:
-                return global_cluster
-        return None
+        return rds_calls.describe_global_cluster(self.module, self.rds, self.identifier)
 
     def wait_until(self, what, done):
-        if not self.params["wait"] or self.module.check_mode:
-            return
-        deadline = time.time() + self.params["wait_timeout"]
-        while not done():
-            if time.time() > deadline:
-                self.module.fail_json(msg="Timed out after %ss waiting for %s" % (self.params["wait_timeout"], what))
-            time.sleep(POLL_SECONDS)
+        rds_calls.wait_until(self.module, what, done, POLL_SECONDS)
 
     def available(self):
         current = self.describe()
