@@ -230,13 +230,6 @@ changes:
     - "revoke egress of tap-db-dev-us-east-1: all traffic 0.0.0.0/0"
 """
 
-try:
-    import botocore.exceptions
-
-    AWS_ERRORS = (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError)
-except ImportError:
-    AWS_ERRORS = ()  # AnsibleAWSModule reports the missing botocore
-
 # Not module.warn: amazon.aws 10's AnsibleAWSModule also copies its warnings into the result,
 # which ansible-core 2.19 answers with a deprecation warning.
 from ansible.module_utils.common.warnings import warn
@@ -248,6 +241,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
 from ansible_collections.tap.multiregion.plugins.module_utils import aurora_network as rules
+from ansible_collections.tap.multiregion.plugins.module_utils.changes import AWS_ERRORS
 from ansible_collections.tap.multiregion.plugins.module_utils.changes import ChangeRecorder
 from ansible_collections.tap.multiregion.plugins.module_utils.lambda_function import tag_changes
 

@@ -175,13 +175,6 @@ changes:
 
 import json
 
-try:
-    import botocore.exceptions
-
-    AWS_ERRORS = (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError)
-except ImportError:
-    AWS_ERRORS = ()  # AnsibleAWSModule reports the missing botocore
-
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
@@ -192,6 +185,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
 from ansible_collections.tap.multiregion.plugins.module_utils import iam_role as logic
+from ansible_collections.tap.multiregion.plugins.module_utils.changes import AWS_ERRORS
 from ansible_collections.tap.multiregion.plugins.module_utils.changes import ChangeRecorder
 from ansible_collections.tap.multiregion.plugins.module_utils.lambda_function import THROTTLING_CODES
 from ansible_collections.tap.multiregion.plugins.module_utils.lambda_function import tag_changes

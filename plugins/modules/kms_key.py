@@ -170,18 +170,12 @@ changes:
 
 import json
 
-try:
-    import botocore.exceptions
-
-    AWS_ERRORS = (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError)
-except ImportError:
-    AWS_ERRORS = ()  # AnsibleAWSModule reports the missing botocore
-
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.tap.multiregion.plugins.module_utils import kms as logic
+from ansible_collections.tap.multiregion.plugins.module_utils.changes import AWS_ERRORS
 from ansible_collections.tap.multiregion.plugins.module_utils.changes import ChangeRecorder
 
 RETRY_CODES = ["ThrottlingException", "DependencyTimeoutException", "KMSInternalException"]
