@@ -21,6 +21,29 @@ def _tags(resource) -> dict:
     return {t["Key"]: t["Value"] for t in resource.get("Tags", []) or []}
 
 
+# Resources whose name carries <env>-<region>: kind -> (service, list operation, result key, name field).
+# (IAM is global: role names carry env and region too.)
+NAMED = {
+    "security_group": ("ec2", "describe_security_groups", "SecurityGroups", "GroupName"),
+    "function": ("lambda", "list_functions", "Functions", "FunctionName"),
+    "http_api": ("apigatewayv2", "get_apis", "Items", "Name"),
+    "alarm": ("cloudwatch", "describe_alarms", "MetricAlarms", "AlarmName"),
+    "db_cluster": ("rds", "describe_db_clusters", "DBClusters", "DBClusterIdentifier"),
+    "db_instance": ("rds", "describe_db_instances", "DBInstances", "DBInstanceIdentifier"),
+    "db_subnet_group": ("rds", "describe_db_subnet_groups", "DBSubnetGroups", "DBSubnetGroupName"),
+    "db_event_subscription": ("rds", "describe_event_subscriptions", "EventSubscriptionsList", "CustSubscriptionId"),
+    "db_cluster_snapshot": (
+        "rds",
+        "describe_db_cluster_snapshots",
+        "DBClusterSnapshots",
+        "DBClusterSnapshotIdentifier",
+    ),
+    "backup_vault": ("backup", "list_backup_vaults", "BackupVaultList", "BackupVaultName"),
+    "backup_plan": ("backup", "list_backup_plans", "BackupPlansList", "BackupPlanName"),
+    "iam_role": ("iam", "list_roles", "Roles", "RoleName"),
+}
+
+
 def stack_resources(aws, env: str, region: str) -> dict[str, list[str]]:
     ec2, rds, kms = aws("ec2", region), aws("rds", region), aws("kms", region)
     suffix = f"{env}-{region}"
@@ -42,19 +65,7 @@ def stack_resources(aws, env: str, region: str) -> dict[str, list[str]]:
         for e in _all(ec2, "describe_vpc_endpoints", "VpcEndpoints", Filters=tagged)
         if e.get("State", "").lower() not in ("deleted", "deleting")
     ]
-    found["security_group"] = [
-        g["GroupName"] for g in _all(ec2, "describe_security_groups", "SecurityGroups") if suffix in g["GroupName"]
-    ]
-
     found["bucket"] = [b["Name"] for b in aws("s3", region).list_buckets()["Buckets"] if b["Name"].endswith(suffix)]
-    found["function"] = [
-        f["FunctionName"]
-        for f in _all(aws("lambda", region), "list_functions", "Functions")
-        if suffix in f["FunctionName"]
-    ]
-    found["http_api"] = [
-        a["Name"] for a in _all(aws("apigatewayv2", region), "get_apis", "Items") if suffix in a["Name"]
-    ]
     found["table"] = [t for t in _all(aws("dynamodb", region), "list_tables", "TableNames") if t == f"sessions-{env}"]
     found["queue"] = [q.rsplit("/", 1)[-1] for q in _all(aws("sqs", region), "list_queues", "QueueUrls") if suffix in q]
     found["log_group"] = [
@@ -67,42 +78,11 @@ def stack_resources(aws, env: str, region: str) -> dict[str, list[str]]:
         for t in _all(aws("sns", region), "list_topics", "Topics")
         if suffix in t["TopicArn"]
     ]
-    found["alarm"] = [
-        a["AlarmName"]
-        for a in _all(aws("cloudwatch", region), "describe_alarms", "MetricAlarms")
-        if suffix in a["AlarmName"]
-    ]
-
-    found["db_cluster"] = [
-        c["DBClusterIdentifier"]
-        for c in _all(rds, "describe_db_clusters", "DBClusters")
-        if suffix in c["DBClusterIdentifier"]
-    ]
-    found["db_instance"] = [
-        i["DBInstanceIdentifier"]
-        for i in _all(rds, "describe_db_instances", "DBInstances")
-        if suffix in i["DBInstanceIdentifier"]
-    ]
-    found["db_subnet_group"] = [
-        g["DBSubnetGroupName"]
-        for g in _all(rds, "describe_db_subnet_groups", "DBSubnetGroups")
-        if suffix in g["DBSubnetGroupName"]
-    ]
-    found["db_event_subscription"] = [
-        s["CustSubscriptionId"]
-        for s in _all(rds, "describe_event_subscriptions", "EventSubscriptionsList")
-        if suffix in s["CustSubscriptionId"]
-    ]
     found["db_global_cluster"] = [
         g["GlobalClusterIdentifier"]
         for g in _all(rds, "describe_global_clusters", "GlobalClusters")
         if g["GlobalClusterIdentifier"].endswith(f"-{env}")
         and any(f":{region}:" in m["DBClusterArn"] for m in g.get("GlobalClusterMembers", []))
-    ]
-    found["db_cluster_snapshot"] = [
-        s["DBClusterSnapshotIdentifier"]
-        for s in _all(rds, "describe_db_cluster_snapshots", "DBClusterSnapshots")
-        if suffix in s["DBClusterSnapshotIdentifier"]
     ]
     found["secret"] = [
         s["Name"]
@@ -126,22 +106,8 @@ def stack_resources(aws, env: str, region: str) -> dict[str, list[str]]:
         a["AliasName"] for a in _all(kms, "list_aliases", "Aliases") if a["AliasName"].endswith(suffix)
     ]
 
-    backup = aws("backup", region)
-    found["backup_vault"] = [
-        v["BackupVaultName"]
-        for v in _all(backup, "list_backup_vaults", "BackupVaultList")
-        if suffix in v["BackupVaultName"]
-    ]
-    found["backup_plan"] = [
-        p["BackupPlanName"]
-        for p in _all(backup, "list_backup_plans", "BackupPlansList")
-        if suffix in p["BackupPlanName"]
-    ]
-
-    # IAM is global: role names carry env and region.
-    found["iam_role"] = [
-        r["RoleName"] for r in _all(aws("iam", region), "list_roles", "Roles") if suffix in r["RoleName"]
-    ]
+    for kind, (service, operation, key, field) in NAMED.items():
+        found[kind] = [item[field] for item in _all(aws(service, region), operation, key) if suffix in item[field]]
     return {kind: sorted(names) for kind, names in found.items()}
 
 
