@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
-from lambda_api_support import client_factory, missing_extensions, private_emulator
 from support import REPO_ROOT
 
 PLAYBOOK = "tests/integration/playbooks/lambda_api.yml"
@@ -20,22 +19,6 @@ REGIONS = ("us-east-1", "us-east-2", "eu-west-1")
 JWT_REGION = "eu-west-1"  # the playbook configures a JWT authorizer there, AWS_IAM elsewhere
 ENV = "lapitest"  # tap_environment the playbook sets
 ACCOUNT = "123456789012"  # the emulator's account
-
-
-@pytest.fixture(scope="module")
-def emulator_url(request, tmp_path_factory):
-    """The shared emulator once lambda_gaps and apigatewayv2_gaps are registered; until then a private one."""
-    missing = missing_extensions()
-    if not missing:
-        yield request.getfixturevalue("emulator_url")
-        return
-    with private_emulator(tmp_path_factory.mktemp("emulator-lambda-api"), missing) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def aws(emulator_url):
-    return client_factory(emulator_url)
 
 
 def run_playbook(emulator_url: str, env: dict[str, str], *args: str) -> subprocess.CompletedProcess:

@@ -10,28 +10,12 @@ from botocore.exceptions import ClientError
 
 from ansible_collections.tap.multiregion.plugins.module_utils import iam_role as logic
 from ansible_collections.tap.multiregion.plugins.modules import iam_service_role as module
-from lambda_api_support import CallRecorder, client_factory, missing_extensions, private_emulator
+from lambda_api_support import CallRecorder
 
 ACCOUNT = "123456789012"
 BASIC = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
 VPC = "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
 TAGS = {"Environment": "test", "Region": "us-east-1", "CostCenter": "cc-1", "ManagedBy": "ansible", "Project": "tap"}
-
-
-@pytest.fixture(scope="module")
-def emulator_url(request, tmp_path_factory):
-    """The shared emulator once emulator.iam_managed_policies is registered; until then a private one with it."""
-    missing = missing_extensions(("iam_managed_policies",))
-    if not missing:
-        yield request.getfixturevalue("emulator_url")
-        return
-    with private_emulator(tmp_path_factory.mktemp("emulator-iam-service-role"), missing) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def aws(emulator_url):
-    return client_factory(emulator_url)
 
 
 @pytest.fixture

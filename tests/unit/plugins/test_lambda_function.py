@@ -13,27 +13,11 @@ from botocore.exceptions import ClientError
 
 from ansible_collections.tap.multiregion.plugins.module_utils import lambda_function as logic
 from ansible_collections.tap.multiregion.plugins.modules import lambda_function as module
-from lambda_api_support import CallRecorder, client_factory, missing_extensions, private_emulator
+from lambda_api_support import CallRecorder
 
 REGION = "eu-central-1"
 ACCOUNT = "123456789012"
 TAGS = {"Environment": "test", "Region": REGION, "CostCenter": "cc-1", "ManagedBy": "ansible", "Project": "tap"}
-
-
-@pytest.fixture(scope="module")
-def emulator_url(request, tmp_path_factory):
-    """The shared emulator once emulator.lambda_gaps is registered; until then a private one with it."""
-    missing = missing_extensions(("lambda_gaps",))
-    if not missing:
-        yield request.getfixturevalue("emulator_url")
-        return
-    with private_emulator(tmp_path_factory.mktemp("emulator-lambda-function"), missing) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def aws(emulator_url):
-    return client_factory(emulator_url)
 
 
 @pytest.fixture
