@@ -1,4 +1,4 @@
-"""Command line: python -m emulator {start|stop|status|serve|url}."""
+"""Command line: python -m emulator {start|stop|status|serve|reset} [--profile aws ...]."""
 
 from __future__ import annotations
 
@@ -14,7 +14,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("command", choices=["start", "stop", "status", "serve", "reset"])
     parser.add_argument("--state-dir", type=Path, default=control.DEFAULT_STATE_DIR)
     parser.add_argument("--port", type=int, default=0, help="serve only; 0 picks a free port")
+    behaviour = parser.add_argument_group("behaviour profile (start only; see emulator/profile.py)")
+    behaviour.add_argument("--profile", choices=["default", "aws"], default=None,
+                           help="aws: AWS's latency, transitional states, propagation, rules and faults")
+    behaviour.add_argument("--seed", type=int, help="seed of the profile's random choices (jitter, faults)")
+    behaviour.add_argument("--time-scale", type=float, help="AWS seconds per real second (default 60)")
+    behaviour.add_argument("--latency-ms", type=float, help="added to every AWS call")
+    behaviour.add_argument("--jitter", type=float, help="latency spread, a fraction (default 0.2)")
+    behaviour.add_argument("--throttle-rate", type=float, help="share of calls answered with a throttling error")
+    behaviour.add_argument("--error-rate", type=float, help="share of calls answered with a 5xx")
     args = parser.parse_args(argv)
+    settings = {
+        key: value
+        for key, value in (
+            ("name", args.profile),
+            ("seed", args.seed),
+            ("time_scale", args.time_scale),
+            ("latency_ms", args.latency_ms),
+            ("jitter", args.jitter),
+            ("throttle_rate", args.throttle_rate),
+            ("error_rate", args.error_rate),
+        )
+        if value is not None
+    }
 
     if args.command == "serve":
         from emulator.server import serve
@@ -23,11 +45,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "start":
         try:
-            url = control.start(args.state_dir)
+            url = control.start(args.state_dir, settings=settings or None)
         except control.EmulatorError as exc:
             print(f"emulator: {exc}", file=sys.stderr)
             return 1
-        print(f"emulator: AWS emulator answering at {url} (stop it with `make down`)")
+        active = control.get_profile(url)
+        print(f"emulator: AWS emulator answering at {url}, profile {active['name']} (stop it with `make down`)")
         return 0
     if args.command == "stop":
         stopped = control.stop(args.state_dir)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -37,17 +38,28 @@ def current_url(state_dir: Path = DEFAULT_STATE_DIR) -> str | None:
     return url if answers(url) else None
 
 
-def start(state_dir: Path = DEFAULT_STATE_DIR, timeout: float = 30.0) -> str:
-    """Start a detached emulator (or reuse the running one) and return its URL."""
+def start(state_dir: Path = DEFAULT_STATE_DIR, timeout: float = 30.0, settings: dict | None = None) -> str:
+    """Start a detached emulator (or reuse the running one) and return its URL.
+
+    settings: the behaviour profile (emulator.profile.Settings fields, e.g. {"name": "aws", "latency_ms": 100});
+    applied to a running emulator too.
+    """
     url = current_url(state_dir)
     if url:
+        if settings is not None:
+            set_profile(url, reset=True, **settings)
         return url
     state_dir.mkdir(parents=True, exist_ok=True)
     (state_dir / "url").unlink(missing_ok=True)
     log = open(state_dir / "server.log", "ab")  # noqa: SIM115 - handed to the child
+    env = dict(os.environ)
+    env.pop("TAP_EMULATOR_PROFILE", None)
+    if settings is not None:
+        env["TAP_EMULATOR_PROFILE"] = json.dumps(settings)
     proc = subprocess.Popen(
         [sys.executable, "-m", "emulator", "serve", "--state-dir", str(state_dir)],
         cwd=REPO_ROOT,
+        env=env,
         stdin=subprocess.DEVNULL,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -92,9 +104,9 @@ def stop(state_dir: Path = DEFAULT_STATE_DIR, timeout: float = 10.0) -> bool:
 
 
 @contextlib.contextmanager
-def running(state_dir: Path):
+def running(state_dir: Path, settings: dict | None = None):
     """Context manager for tests: a private emulator, stopped on exit whatever happens."""
-    url = start(state_dir)
+    url = start(state_dir, settings=settings)
     try:
         yield url
     finally:
@@ -106,3 +118,40 @@ def reset(url: str) -> None:
     req = urllib.request.Request(f"{url}/moto-api/reset", method="POST")
     with urllib.request.urlopen(req, timeout=10):
         pass
+
+
+def _control(url: str, path: str, payload: dict | None = None):
+    data = None if payload is None else json.dumps(payload).encode()
+    req = urllib.request.Request(
+        f"{url}/tap-emulator/{path}",
+        data=data,
+        method="GET" if data is None else "POST",
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        return json.loads(resp.read())
+
+
+def set_profile(url: str, reset: bool = False, **settings) -> dict:
+    """Change the behaviour profile of a running emulator; reset=True starts from the profile's defaults."""
+    return _control(url, "profile", dict(settings, reset=reset))
+
+
+def get_profile(url: str) -> dict:
+    return _control(url, "profile")
+
+
+def calls(url: str, since: int = 0) -> list[dict]:
+    """The AWS calls the emulator answered after sequence number since (see emulator.middleware)."""
+    return _control(url, f"calls?since={since}")
+
+
+def last_call_seq(url: str) -> int:
+    """Sequence number of the last call answered so far (0 when none): a mark for calls(url, since=...)."""
+    answered = calls(url)
+    return answered[-1]["seq"] if answered else 0
+
+
+def write_calls(url: str, since: int = 0) -> list[dict]:
+    """The write calls among calls(url, since)."""
+    return [c for c in calls(url, since) if c["kind"] == "write"]

@@ -7,17 +7,23 @@ import signal
 import threading
 from pathlib import Path
 
-from emulator import extensions
+from emulator import extensions, profile
+from emulator.middleware import EmulatorMiddleware
 
 
 def serve(state_dir: Path, host: str = "127.0.0.1", port: int = 0) -> None:
     """Start moto on host:port (0 = any free port), publish the URL, block until signalled."""
-    from moto.server import ThreadedMotoServer
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+    from werkzeug.serving import make_server
 
+    profile.configure_from_environment()
     extensions.install()
-    server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
-    server.start()
-    bound_host, bound_port = server.get_host_and_port()
+    # moto's ThreadedMotoServer, with the emulator's middleware (control API, call log, aws profile) in front.
+    app = EmulatorMiddleware(DomainDispatcherApplication(create_backend_app))
+    server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    bound_host, bound_port = server.server_address[:2]
     url = f"http://{bound_host}:{bound_port}"
 
     stop = threading.Event()
@@ -36,4 +42,5 @@ def serve(state_dir: Path, host: str = "127.0.0.1", port: int = 0) -> None:
     finally:
         for f in (url_file, pid_file):
             f.unlink(missing_ok=True)
-        server.stop()
+        server.shutdown()
+        thread.join(timeout=10)

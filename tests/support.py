@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
-import json
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -22,31 +19,15 @@ FAKE_CREDENTIALS = {
 
 
 def call_module(main, args: dict, check_mode: bool = False, diff: bool = False) -> dict:
-    """Run a module's main() in-process and return its result dict (failed=True on fail_json).
+    """Run a module in-process, through the runner production uses (plugin_utils/inprocess.py).
 
-    In-process keeps the unit tests fast (no interpreter start per call) while the module
-    runs exactly the code Ansible would run.
+    main is the module's main function (its module names the module); the result dict is the one the
+    controller would get (failed=True on fail_json).
     """
-    from ansible.module_utils.common import warnings as module_warnings
-    from ansible.module_utils.testing import patch_module_args
-
-    # Warnings are kept per process (and de-duplicated); each call starts clean like a module process.
-    module_warnings._global_warnings.clear()
-    module_warnings._global_deprecations.clear()
-
-    from ansible.module_utils import _internal as module_internal
+    from ansible_collections.tap.multiregion.plugins.plugin_utils.inprocess import run_module_main
 
     full_args = dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff)
-    stdout = io.StringIO()
-    # Once a test has imported controller code, warnings would go to the display instead of the
-    # result: run as a module process does.
-    was_controller, module_internal.is_controller = module_internal.is_controller, False
-    try:
-        with patch_module_args(full_args), contextlib.redirect_stdout(stdout), contextlib.suppress(SystemExit):
-            main()
-    finally:
-        module_internal.is_controller = was_controller
-    return json.loads(stdout.getvalue())
+    return run_module_main(main.__module__, full_args, decode=False)
 
 
 def run_molecule(scenario: str, timeout: int = 1200) -> tuple[int, str]:

@@ -26,12 +26,6 @@ import re
 
 from ansible.plugins.callback import CallbackBase
 
-from ansible_collections.tap.multiregion.plugins.plugin_utils import botocore_preload
-
-# Loaded once in the controller process before any worker is forked, so the in-process AWS
-# modules (plugin_utils/inprocess.py) find botocore imported and its service models parsed.
-botocore_preload.preload()
-
 # Task names are templated once per task, not per host, so "Ensure bucket {{ name }}" would show
 # the first region's bucket on every row. The summary shows the raw name without its
 # expressions; the host column says which region it was.

@@ -62,16 +62,6 @@ options:
         default policy).
       - The policy must let the account administer the key (KMS refuses a policy that locks the caller out).
     type: json
-  tags:
-    description:
-      - Tags of the key. The alias tag O(alias_tag_key) is added to them.
-      - When not given, the tags are left as they are except that the alias tag is added.
-    type: dict
-    aliases: [resource_tags]
-  purge_tags:
-    description: Remove tags that are not in O(tags) (tags starting with C(aws:) are never touched).
-    type: bool
-    default: true
   alias_tag_key:
     description:
       - Key of the tag that records the alias on the key, used to find the key when the alias is missing.
@@ -93,15 +83,12 @@ options:
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
+  - amazon.aws.tags
   - amazon.aws.boto3
-attributes:
-  check_mode:
-    support: full
-    description: Reports every change it would make and writes nothing.
-  diff_mode:
-    support: full
-    description: Shows the key's state, rotation, description, key policy, tags and alias before and after.
+  - tap.multiregion.attributes
 notes:
+  - The alias tag O(alias_tag_key) is added to O(tags); without O(tags) the tags are left as they are except
+    that the alias tag is added.
   - Retries throttling with jittered exponential backoff.
   - Read calls of a run with nothing to change are C(DescribeKey) (by alias), C(GetKeyPolicy) (only with O(policy)),
     C(GetKeyRotationStatus) and C(ListResourceTags).
@@ -135,6 +122,15 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+changes:
+  description: One sentence per change made (or, in check mode, that would be made), naming the resource and attribute.
+  returned: always
+  type: list
+  elements: str
+  sample:
+    - create key alias/tap-dev-us-east-1
+    - create alias alias/tap-dev-us-east-1
+    - "key alias/tap-dev-us-east-1: rotation false -> true"
 key_id:
   description: ID of the key.
   returned: when a key exists (not in check mode when it would be created)
@@ -160,88 +156,88 @@ deletion_date:
   returned: when O(state=absent) and the key is pending deletion
   type: str
   sample: "2025-01-31T12:00:00+00:00"
-changes:
-  description: What the module changed (or would change in check mode), in order.
-  returned: always
-  type: list
-  elements: str
-  sample: ["create key for alias/tap-dev-us-east-1", "create alias alias/tap-dev-us-east-1", "enable key rotation"]
 """
 
 import json
 
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
 from ansible_collections.tap.multiregion.plugins.module_utils import kms as logic
-from ansible_collections.tap.multiregion.plugins.module_utils.changes import AWS_ERRORS
-from ansible_collections.tap.multiregion.plugins.module_utils.changes import ChangeRecorder
+from ansible_collections.tap.multiregion.plugins.module_utils import policies
+from ansible_collections.tap.multiregion.plugins.module_utils.base import AwsResource
+from ansible_collections.tap.multiregion.plugins.module_utils.base import Failure
+from ansible_collections.tap.multiregion.plugins.module_utils.base import error_code
 
-RETRY_CODES = ["ThrottlingException", "DependencyTimeoutException", "KMSInternalException"]
 # Per-key errors that only mean "not this key" while searching keys by tag.
-SKIP_KEY_CODES = ["AccessDeniedException", "NotFoundException", "KMSInvalidStateException"]
-
-
-@AWSRetry.jittered_backoff(catch_extra_error_codes=RETRY_CODES)
-def _paginate(client, method, **kwargs):
-    # Paginators bypass the client's retry decorator, so the whole pagination is retried.
-    return client.get_paginator(method).paginate(**kwargs).build_full_result()
+SKIP_KEY_CODES = ("AccessDeniedException", "NotFoundException", "KMSInvalidStateException")
 
 
 def _iso(value):
     return value.isoformat() if hasattr(value, "isoformat") else value
 
 
-class KmsKey(ChangeRecorder):
+def _tags(tag_list):
+    return boto3_tag_list_to_ansible_dict(tag_list or [], "TagKey", "TagValue")
+
+
+def _tag_list(tags):
+    return ansible_dict_to_boto3_tag_list(tags or {}, "TagKey", "TagValue")
+
+
+class KmsKey(AwsResource):
+    SERVICE = "kms"
+
     def __init__(self, module):
         super(KmsKey, self).__init__(module)
         self.alias = logic.canonical_alias(module.params["alias"])
+        self.label = "key %s" % self.alias
         self.tag_key = module.params["alias_tag_key"] or None
-        self.client = module.client(
-            "kms", retry_decorator=AWSRetry.jittered_backoff(catch_extra_error_codes=RETRY_CODES)
-        )
+        self.kms = self.client()
 
-    def act(self, what, method, **kwargs):
-        return self.write(self.client, what, method, **kwargs)
+    def validate(self):
+        p = self.params
+        error = logic.check_pending_window(p["pending_window_days"])
+        if error:
+            raise Failure(error)
+        if self.alias.startswith("alias/aws/"):
+            raise Failure("alias: %s is reserved for AWS managed keys" % self.alias)
+        if p["state"] == "present":
+            self.policy = self.desired_policy()
+            self.tags = self.desired_tags()
 
     # ------------------------------------------------------------------ reads
 
     def describe(self, key_id):
-        try:
-            return self.client.describe_key(aws_retry=True, KeyId=key_id)["KeyMetadata"]
-        except is_boto3_error_code("NotFoundException"):
-            return None
-        except AWS_ERRORS as e:  # pylint: disable=duplicate-except
-            self.fail(e, "describe key %s" % key_id)
+        found = self.read("describe key %s" % key_id, self.kms.describe_key, KeyId=key_id, missing="NotFoundException")
+        return found["KeyMetadata"] if found else None
 
     def tags_of(self, key_id):
-        try:
-            return logic.tags_from_aws(_paginate(self.client, "list_resource_tags", KeyId=key_id)["Tags"])
-        except AWS_ERRORS as e:
-            self.fail(e, "list the tags of key %s" % key_id)
+        found = self.paginate("list the tags of key %s" % key_id, self.kms, "list_resource_tags", KeyId=key_id)
+        return _tags(found["Tags"])
 
     def tagged_keys(self):
         """Metadata of every key that carries the alias tag with this alias (a listing of the region's keys)."""
         if not self.tag_key:
             return []
-        try:
-            keys = _paginate(self.client, "list_keys")["Keys"]
-        except AWS_ERRORS as e:
-            self.fail(e, "list the keys to find the one tagged %s=%s" % (self.tag_key, self.alias))
-        found = []
-        for key in keys:
+        keys = self.paginate(
+            "list the keys to find the one tagged %s=%s" % (self.tag_key, self.alias), self.kms, "list_keys"
+        )["Keys"]
+
+        def tagged(key):
             try:
-                tags = _paginate(self.client, "list_resource_tags", KeyId=key["KeyId"])["Tags"]
-            except is_boto3_error_code(SKIP_KEY_CODES):
-                continue  # AWS managed keys, keys of other principals, keys being deleted
-            except AWS_ERRORS as e:  # pylint: disable=duplicate-except
-                self.fail(e, "list the tags of key %s" % key["KeyId"])
-            if logic.tags_from_aws(tags).get(self.tag_key) == self.alias:
-                metadata = self.describe(key["KeyId"])
-                if metadata and metadata.get("KeyManager", "CUSTOMER") == "CUSTOMER":
-                    found.append(metadata)
-        return found
+                tags = self.tags_of(key["KeyId"])
+            except Failure as failure:
+                if error_code(failure.error) in SKIP_KEY_CODES:
+                    return None  # AWS managed keys, keys of other principals, keys being deleted
+                raise
+            if tags.get(self.tag_key) != self.alias:
+                return None
+            metadata = self.describe(key["KeyId"])
+            return metadata if metadata and metadata.get("KeyManager", "CUSTOMER") == "CUSTOMER" else None
+
+        return [m for m in self.concurrently(*[lambda key=key: tagged(key) for key in keys]) if m]
 
     def find(self):
         """(key metadata or None, whether the alias exists). The listing by tag runs only without the alias."""
@@ -250,7 +246,7 @@ class KmsKey(ChangeRecorder):
             return metadata, True
         candidates = self.tagged_keys()
         if len(candidates) > 1:
-            self.module.warn(
+            self.warn(
                 "%d keys carry the tag %s=%s; adopting %s"
                 % (len(candidates), self.tag_key, self.alias, logic.pick_key(candidates)["KeyId"])
             )
@@ -258,19 +254,19 @@ class KmsKey(ChangeRecorder):
 
     def rotation_of(self, key_id):
         """Whether automatic rotation is on; None when KMS does not tell (a key pending deletion, in check mode)."""
-        try:
-            return self.client.get_key_rotation_status(aws_retry=True, KeyId=key_id)["KeyRotationEnabled"]
-        except is_boto3_error_code(["KMSInvalidStateException", "UnsupportedOperationException"]):
-            return None
-        except AWS_ERRORS as e:  # pylint: disable=duplicate-except
-            self.fail(e, "read the rotation status of key %s" % key_id)
+        found = self.read(
+            "read the rotation status of key %s" % key_id,
+            self.kms.get_key_rotation_status,
+            KeyId=key_id,
+            missing=("KMSInvalidStateException", "UnsupportedOperationException"),
+        )
+        return found["KeyRotationEnabled"] if found else None
 
     def policy_of(self, key_id):
-        try:
-            document = self.client.get_key_policy(aws_retry=True, KeyId=key_id, PolicyName="default")["Policy"]
-        except AWS_ERRORS as e:
-            self.fail(e, "read the key policy of key %s" % key_id)
-        return logic.load_policy(document)
+        found = self.read(
+            "read the key policy of key %s" % key_id, self.kms.get_key_policy, KeyId=key_id, PolicyName="default"
+        )
+        return policies.load_policy(found["Policy"])
 
     # ------------------------------------------------------------------ present
 
@@ -278,74 +274,76 @@ class KmsKey(ChangeRecorder):
         if self.params["policy"] is None:
             return None
         try:
-            return logic.load_policy(self.params["policy"])
+            return policies.load_policy(self.params["policy"])
         except ValueError as e:
-            self.module.fail_json(msg="policy: not a JSON document: %s" % e)
+            raise Failure("policy: not a JSON document: %s" % e)
 
     def desired_tags(self):
-        tags = self.params["tags"] or {}
+        tags = self.params["tags"]
+        if tags is None:
+            return None
         if self.tag_key and tags.get(self.tag_key) not in (None, self.alias):
-            self.module.fail_json(
-                msg="tags: %s is the alias tag of this module and must be %s (or left out)" % (self.tag_key, self.alias)
+            raise Failure(
+                "tags: %s is the alias tag of this module and must be %s (or left out)" % (self.tag_key, self.alias)
             )
         return logic.desired_tags(tags, self.alias, self.tag_key)
 
     def present(self):
-        policy = self.desired_policy()
-        tags = self.desired_tags()
         metadata, alias_exists = self.find()
-        result = self.create(policy, tags) if metadata is None else self.converge(metadata, alias_exists, policy, tags)
-        result.update(changed=bool(self.changes), changes=self.changes, alias=self.alias)
-        if not self.module._diff:
-            result.pop("diff", None)
-        self.module.exit_json(**result)
+        result = self.create() if metadata is None else self.converge(metadata, alias_exists)
+        result["alias"] = self.alias
+        return result
 
-    def create(self, policy, tags):
+    def create(self):
         p = self.params
+        tags = self.tags if self.tags is not None else logic.desired_tags({}, self.alias, self.tag_key)
         kwargs = {
             "KeySpec": "SYMMETRIC_DEFAULT",
             "KeyUsage": "ENCRYPT_DECRYPT",
             "Origin": "AWS_KMS",
             "MultiRegion": False,
-            "Tags": logic.tags_to_aws(tags),
+            "Tags": _tag_list(tags),
         }
         if p["description"] is not None:
             kwargs["Description"] = p["description"]
-        if policy is not None:
-            kwargs["Policy"] = json.dumps(policy)
-        created = self.act("create key for %s" % self.alias, "create_key", **kwargs)
+        if self.policy is not None:
+            kwargs["Policy"] = json.dumps(self.policy)
+        created = self.write("create %s" % self.label, self.kms.create_key, **kwargs)
         metadata = (created or {}).get("KeyMetadata") or {}
         key_id = metadata.get("KeyId")
-        self.act("create alias %s" % self.alias, "create_alias", AliasName=self.alias, TargetKeyId=key_id)
+        self.write("create alias %s" % self.alias, self.kms.create_alias, AliasName=self.alias, TargetKeyId=key_id)
         if p["enable_key_rotation"]:
-            self.act("enable key rotation", "enable_key_rotation", KeyId=key_id)
+            self.update(self.label, "rotation", False, True, self.kms.enable_key_rotation, KeyId=key_id)
         if not p["enabled"]:
-            self.act("disable key", "disable_key", KeyId=key_id)
+            self.update(self.label, "state", "Enabled", "Disabled", self.kms.disable_key, KeyId=key_id)
         after = {
             "alias": self.alias,
             "key_state": "Enabled" if p["enabled"] else "Disabled",
             "description": p["description"] or "",
             "enable_key_rotation": p["enable_key_rotation"],
-            "policy": policy,
+            "policy": self.policy,
             "tags": tags,
         }
-        result = {"key_state": after["key_state"], "diff": {"before": None, "after": after}}
+        self.set_diff(None, after)
+        result = {"key_state": after["key_state"]}
         if key_id:
             result.update(key_id=key_id, key_arn=metadata.get("Arn"))
         return result
 
-    def converge(self, metadata, alias_exists, policy, tags):
+    def converge(self, metadata, alias_exists):
         p = self.params
         key_id, state = metadata["KeyId"], metadata["KeyState"]
         if state not in ("Enabled", "Disabled", "PendingDeletion"):
-            self.module.fail_json(
-                msg="key %s of %s is in state %s; this module manages only Enabled, Disabled and PendingDeletion keys"
+            raise Failure(
+                "key %s of %s is in state %s; this module manages only Enabled, Disabled and PendingDeletion keys"
                 % (key_id, self.alias, state),
                 key_id=key_id,
                 key_arn=metadata["Arn"],
             )
-        current_policy = self.policy_of(key_id) if policy is not None else None
-        current_tags = self.tags_of(key_id)
+        current_policy, current_tags = self.concurrently(
+            lambda: self.policy_of(key_id) if self.policy is not None else None,
+            lambda: self.tags_of(key_id),
+        )
         before = {
             "alias": self.alias if alias_exists else None,
             "key_state": state,
@@ -354,60 +352,60 @@ class KmsKey(ChangeRecorder):
             "policy": current_policy,
             "tags": current_tags,
         }
-        if policy is None:
+        if self.policy is None:
             before.pop("policy")
         after = dict(before)
 
         if state == "PendingDeletion":
-            self.act("cancel the deletion of key %s" % key_id, "cancel_key_deletion", KeyId=key_id)
+            self.write("%s: cancel the scheduled deletion" % self.label, self.kms.cancel_key_deletion, KeyId=key_id)
             state = "Disabled"
         if p["enabled"] and state == "Disabled":
-            self.act("enable key %s" % key_id, "enable_key", KeyId=key_id)
+            self.update(self.label, "state", "Disabled", "Enabled", self.kms.enable_key, KeyId=key_id)
             state = "Enabled"
         rotation = self.rotation_of(key_id)
         before["enable_key_rotation"] = after["enable_key_rotation"] = rotation
         if not alias_exists:
-            self.act("create alias %s" % self.alias, "create_alias", AliasName=self.alias, TargetKeyId=key_id)
+            self.write("create alias %s" % self.alias, self.kms.create_alias, AliasName=self.alias, TargetKeyId=key_id)
             after["alias"] = self.alias
         if p["description"] is not None and before["description"] != p["description"]:
-            self.act("update the description", "update_key_description", KeyId=key_id, Description=p["description"])
-            after["description"] = p["description"]
-        if policy is not None and not logic.policies_equal(current_policy, policy):
-            self.act(
-                "update the key policy", "put_key_policy", KeyId=key_id, PolicyName="default", Policy=json.dumps(policy)
+            self.update(
+                self.label, "description", before["description"], p["description"],
+                self.kms.update_key_description, KeyId=key_id, Description=p["description"],
             )
-            after["policy"] = policy
+            after["description"] = p["description"]
+        if self.policy is not None and not policies.policies_equal(current_policy, self.policy):
+            differences = policies.statement_differences(current_policy, self.policy)
+            self.write(
+                "%s: key policy statements %s" % (self.label, differences),
+                self.kms.put_key_policy, KeyId=key_id, PolicyName="default", Policy=json.dumps(self.policy),
+            )
+            after["policy"] = self.policy
         wanted_rotation = p["enable_key_rotation"]
         if rotation is not wanted_rotation:
             if state == "Enabled":
-                if wanted_rotation:
-                    self.act("enable key rotation", "enable_key_rotation", KeyId=key_id)
-                else:
-                    self.act("disable key rotation", "disable_key_rotation", KeyId=key_id)
+                call = self.kms.enable_key_rotation if wanted_rotation else self.kms.disable_key_rotation
+                self.update(self.label, "rotation", rotation, wanted_rotation, call, KeyId=key_id)
                 after["enable_key_rotation"] = wanted_rotation
             else:
-                self.module.warn(
+                self.warn(
                     "key %s is disabled: KMS changes automatic rotation only on an enabled key; rotation left %s"
                     % (key_id, "unknown" if rotation is None else ("on" if rotation else "off"))
                 )
-        to_set, to_remove = logic.tag_changes(current_tags, tags, p["purge_tags"] and p["tags"] is not None)
-        if to_remove:
-            self.act("untag: %s" % ", ".join(to_remove), "untag_resource", KeyId=key_id, TagKeys=to_remove)
-        if to_set:
-            self.act(
-                "tag: %s" % ", ".join(sorted(to_set)), "tag_resource", KeyId=key_id, Tags=logic.tags_to_aws(to_set)
-            )
-        after["tags"] = dict({k: v for k, v in current_tags.items() if k not in to_remove}, **to_set)
+        tags = self.tags
+        if tags is None and self.tag_key and current_tags.get(self.tag_key) != self.alias:
+            tags = dict(current_tags, **{self.tag_key: self.alias})
+        after["tags"] = self.sync_tags(
+            self.label, current_tags, tags,
+            tag=lambda to_set: self.kms.tag_resource(aws_retry=True, KeyId=key_id, Tags=_tag_list(to_set)),
+            untag=lambda keys: self.kms.untag_resource(aws_retry=True, KeyId=key_id, TagKeys=keys),
+            purge=p["purge_tags"] and self.tags is not None,
+        )
         if not p["enabled"] and state == "Enabled":
-            self.act("disable key %s" % key_id, "disable_key", KeyId=key_id)
+            self.update(self.label, "state", "Enabled", "Disabled", self.kms.disable_key, KeyId=key_id)
             state = "Disabled"
         after["key_state"] = state
-        return {
-            "key_id": key_id,
-            "key_arn": metadata["Arn"],
-            "key_state": state,
-            "diff": {"before": before, "after": after},
-        }
+        self.set_diff(before, after)
+        return {"key_id": key_id, "key_arn": metadata["Arn"], "key_state": state}
 
     # ------------------------------------------------------------------ absent
 
@@ -422,9 +420,10 @@ class KmsKey(ChangeRecorder):
             before.append({"key_id": key["KeyId"], "key_state": key["KeyState"]})
             deletion_date = key.get("DeletionDate")
             if key["KeyState"] != "PendingDeletion":
-                scheduled = self.act(
-                    "schedule the deletion of key %s in %d days" % (key["KeyId"], p["pending_window_days"]),
-                    "schedule_key_deletion",
+                days = p["pending_window_days"]
+                scheduled = self.write(
+                    "%s: schedule the deletion of key %s in %d days" % (self.label, key["KeyId"], days),
+                    self.kms.schedule_key_deletion,
                     KeyId=key["KeyId"],
                     PendingWindowInDays=p["pending_window_days"],
                 )
@@ -432,18 +431,17 @@ class KmsKey(ChangeRecorder):
             after.append({"key_id": key["KeyId"], "key_state": "PendingDeletion"})
         alias_after = self.alias if alias_exists else None
         if alias_exists and p["delete_alias"]:
-            self.act("delete alias %s" % self.alias, "delete_alias", AliasName=self.alias)
+            self.write("delete alias %s" % self.alias, self.kms.delete_alias, AliasName=self.alias)
             alias_after = None
         result = {"alias": self.alias, "key_state": "PendingDeletion" if keys else None}
         if keys:
             result.update(key_id=keys[0]["KeyId"], key_arn=keys[0]["Arn"])
         if deletion_date is not None:
             result["deletion_date"] = _iso(deletion_date)
-        self.exit(
-            result,
-            {"alias": self.alias if alias_exists else None, "keys": before},
-            {"alias": alias_after, "keys": after},
+        self.set_diff(
+            {"alias": self.alias if alias_exists else None, "keys": before}, {"alias": alias_after, "keys": after}
         )
+        return result
 
 
 def main():
@@ -461,17 +459,7 @@ def main():
         delete_alias=dict(type="bool", default=True),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    error = logic.check_pending_window(module.params["pending_window_days"])
-    if error:
-        module.fail_json(msg=error)
-    alias = logic.canonical_alias(module.params["alias"])
-    if alias.startswith("alias/aws/"):
-        module.fail_json(msg="alias: %s is reserved for AWS managed keys" % alias)
-    key = KmsKey(module)
-    if module.params["state"] == "present":
-        key.present()
-    else:
-        key.absent()
+    KmsKey(module).run()
 
 
 if __name__ == "__main__":

@@ -6,10 +6,16 @@
 Every module invocation normally starts a new Python process, unpacks the AnsiballZ payload and
 imports botocore: about a second on a 2-core machine, for each region and each task. Our region
 hosts use the local connection, so the module would run on the controller anyway; running its
-main() in the already-forked worker (where botocore is preloaded, see callback/summary.py) does
-the same work without that start-up. The module code, its arguments (module_defaults merged),
-check mode, diff, no_log masking and result are exactly those of a normal run. With any other
-connection the normal module execution is used.
+main() in the already-forked worker does the same work without that start-up. The module code, its
+arguments (module_defaults merged), check mode, diff, no_log masking and result are exactly those of
+a normal run. With any other connection, or an ansible-core whose module internals this runner does
+not know, the normal module execution is used.
+
+This file is also where botocore's service models are preloaded: the linear and free strategies
+import every task's action plugin class in the controller process (to read BYPASS_HOST_LOOP) before
+they fork its workers, so importing this module there fills the shared botocore data loader once
+(plugin_utils/botocore_preload.py) for every worker forked afterwards, whatever callbacks are enabled.
+The tests run modules through run_module_main too, so they use this very path.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -21,20 +27,49 @@ import importlib
 import io
 import json
 
-from ansible.module_utils import _internal as module_internal
 from ansible.module_utils import basic
-from ansible.module_utils.common import json as common_json
 from ansible.module_utils.common import warnings as module_warnings
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.tap.multiregion.plugins.plugin_utils import botocore_preload
+
+try:  # ansible-core 2.19: the serialization profiles and the controller flag of module code
+    from ansible.module_utils import _internal as module_internal
+    from ansible.module_utils.common import json as common_json
+
+    SUPPORTED = all(
+        (
+            hasattr(basic, "_ANSIBLE_ARGS"),
+            hasattr(basic, "_ANSIBLE_PROFILE"),
+            hasattr(module_internal, "is_controller"),
+            hasattr(common_json, "get_module_encoder"),
+            hasattr(common_json, "get_module_decoder"),
+        )
+    )
+except ImportError:  # pragma: no cover - older ansible-core: modules run as processes
+    SUPPORTED = False
+
 MODULE_PACKAGE = "ansible_collections.tap.multiregion.plugins.modules"
+BASE_MODULE = "ansible_collections.tap.multiregion.plugins.module_utils.base"
 # The serialization profile Ansible uses for module arguments.
 PROFILE = "legacy"
 
+botocore_preload.preload()
 
-def run_module_main(module_name, module_args):
-    """Run the module's main() with module_args in this process and return its result dict."""
-    module = importlib.import_module("%s.%s" % (MODULE_PACKAGE, module_name))
+
+def _display_progress(line):
+    from ansible.utils.display import Display
+
+    Display().display(line)
+
+
+def run_module_main(module_name, module_args, decode=True):
+    """Run the module's main() with module_args in this process and return its result dict.
+
+    module_name is one of our modules, or the full import path of another collection's module (tests).
+    decode=False returns the result as plain JSON data (warnings as dicts), as a test reads it.
+    """
+    module = importlib.import_module(module_name if "." in module_name else "%s.%s" % (MODULE_PACKAGE, module_name))
     encoder = common_json.get_module_encoder(PROFILE, common_json.Direction.CONTROLLER_TO_MODULE)
     payload = json.dumps({"ANSIBLE_MODULE_ARGS": module_args}, cls=encoder).encode()
     saved = (basic._ANSIBLE_ARGS, basic._ANSIBLE_PROFILE)
@@ -46,18 +81,21 @@ def run_module_main(module_name, module_args):
     # As in a module process: warnings and deprecations go into the result, which the
     # controller then displays, instead of straight to the controller's display.
     was_controller, module_internal.is_controller = module_internal.is_controller, False
+    base = importlib.import_module(BASE_MODULE)
+    base.progress_hook = _display_progress
     try:
         with contextlib.redirect_stdout(stdout), contextlib.suppress(SystemExit):
             module.main()
     finally:
         basic._ANSIBLE_ARGS, basic._ANSIBLE_PROFILE = saved
         module_internal.is_controller = was_controller
+        base.progress_hook = None
     output = stdout.getvalue()
     # Decoded as the controller decodes a module's output, so warnings and deprecations
     # become the objects the callbacks expect rather than plain dicts.
     decoder = common_json.get_module_decoder(PROFILE, common_json.Direction.MODULE_TO_CONTROLLER)
     try:
-        return json.loads(output[output.index("{") :], cls=decoder)
+        return json.loads(output[output.index("{") :], cls=decoder if decode else None)
     except ValueError:
         return {"failed": True, "msg": "module %s returned no result: %s" % (module_name, output[-2000:])}
 
@@ -73,7 +111,7 @@ class InProcessModuleAction(ActionBase):
         result = super(InProcessModuleAction, self).run(tmp, task_vars)
         module_name = self._task.resolved_action or self._task.action
         short_name = module_name.rsplit(".", 1)[-1]
-        if self._connection.transport not in ("local", "ansible.builtin.local"):
+        if not SUPPORTED or self._connection.transport not in ("local", "ansible.builtin.local"):
             result.update(self._execute_module(module_name=module_name, task_vars=task_vars))
             return result
         module_args = dict(self._task.args)

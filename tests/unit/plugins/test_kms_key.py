@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from ansible_collections.tap.multiregion.plugins.module_utils import kms as logic
+from ansible_collections.tap.multiregion.plugins.module_utils import policies
 from ansible_collections.tap.multiregion.plugins.modules import kms_key as module
 from lambda_api_support import CallRecorder
 
@@ -94,9 +95,9 @@ def test_create_then_noop_makes_four_reads_and_no_write(run, kms, calls):
     first = run(args(name), diff=True)
     assert first["changed"] is True, first
     assert first["changes"] == [
-        "create key for alias/%s" % name,
+        "create key alias/%s" % name,
         "create alias alias/%s" % name,
-        "enable key rotation",
+        "key alias/%s: rotation false -> true" % name,
     ]
     assert first["alias"] == "alias/%s" % name and first["key_state"] == "Enabled"
     assert first["diff"]["before"] is None
@@ -144,7 +145,10 @@ def test_check_mode_reports_and_writes_nothing(run, kms, calls):
     run(args(name))
     calls.clear()
     preview = run(args(name, policy=policy("kms:TagResource"), description="new"), check_mode=True, diff=True)
-    assert preview["changes"] == ["update the description", "update the key policy"]
+    assert preview["changes"] == [
+        "key alias/%s: description key of %s -> new" % (name, name),
+        "key alias/%s: key policy statements changed Admin" % name,
+    ]
     assert preview["diff"]["after"]["policy"] == policy("kms:TagResource")
     assert preview["diff"]["before"]["description"] == "key of %s" % name
     assert kms_writes(calls) == []
@@ -162,13 +166,14 @@ def test_drift_is_repaired(run, kms):
 
     repaired = run(args(name), diff=True)
     assert repaired["changed"] is True
+    label = "key alias/%s" % name
     assert repaired["changes"] == [
-        "enable key %s" % key_id,
-        "update the description",
-        "update the key policy",
-        "enable key rotation",
-        "untag: Stray",
-        "tag: CostCenter, %s" % logic.ALIAS_TAG_KEY,
+        "%s: state Disabled -> Enabled" % label,
+        "%s: description changed by hand -> key of %s" % (label, name),
+        "%s: key policy statements changed Admin" % label,
+        "%s: rotation false -> true" % label,
+        "%s: remove tags Stray" % label,
+        "%s: tags CostCenter=cc-1, %s=alias/%s" % (label, logic.ALIAS_TAG_KEY, name),
     ]
     assert repaired["diff"]["before"]["key_state"] == "Disabled"
     assert repaired["diff"]["before"]["enable_key_rotation"] is False
@@ -187,13 +192,13 @@ def test_interrupted_run_adopts_the_tagged_key(run, kms, calls):
     orphan = kms.create_key(
         Description="key of %s" % name,
         Policy=json.dumps(policy()),
-        Tags=logic.tags_to_aws(dict(TAGS, **{logic.ALIAS_TAG_KEY: alias})),
+        Tags=[{"TagKey": k, "TagValue": v} for k, v in dict(TAGS, **{logic.ALIAS_TAG_KEY: alias}).items()],
     )["KeyMetadata"]["KeyId"]
 
     calls.clear()
     result = run(args(name))
     assert result["changed"] is True and result["key_id"] == orphan
-    assert result["changes"] == ["create alias %s" % alias, "enable key rotation"]
+    assert result["changes"] == ["create alias %s" % alias, "key %s: rotation false -> true" % alias]
     assert "ListKeys" in kms_reads(calls)
     assert keys_tagged(kms, alias) == [orphan]
     assert kms.describe_key(KeyId=alias)["KeyMetadata"]["KeyId"] == orphan
@@ -209,7 +214,10 @@ def test_absent_schedules_deletion_and_deletes_the_alias(run, kms):
     key_id = run(args(name))["key_id"]
     removed = run({"alias": alias, "state": "absent", "pending_window_days": 7}, diff=True)
     assert removed["changed"] is True
-    assert removed["changes"] == ["schedule the deletion of key %s in 7 days" % key_id, "delete alias %s" % alias]
+    assert removed["changes"] == [
+        "key %s: schedule the deletion of key %s in 7 days" % (alias, key_id),
+        "delete alias %s" % alias,
+    ]
     assert removed["key_id"] == key_id and removed["key_state"] == "PendingDeletion"
     assert removed["diff"]["after"] == {"alias": None, "keys": [{"key_id": key_id, "key_state": "PendingDeletion"}]}
     key = kms.describe_key(KeyId=key_id)["KeyMetadata"]
@@ -225,8 +233,8 @@ def test_absent_schedules_deletion_and_deletes_the_alias(run, kms):
     restored = run(args(name))
     assert restored["key_id"] == key_id
     assert restored["changes"][:3] == [
-        "cancel the deletion of key %s" % key_id,
-        "enable key %s" % key_id,
+        "key %s: cancel the scheduled deletion" % alias,
+        "key %s: state Disabled -> Enabled" % alias,
         "create alias %s" % alias,
     ]
     assert kms.describe_key(KeyId=alias)["KeyMetadata"]["KeyState"] == "Enabled"
@@ -239,7 +247,7 @@ def test_absent_keeping_the_alias_and_recovery(run, kms, calls):
     alias = "alias/%s" % name
     key_id = run(args(name))["key_id"]
     removed = run({"alias": alias, "state": "absent", "pending_window": 10, "delete_alias": False})
-    assert removed["changes"] == ["schedule the deletion of key %s in 10 days" % key_id]
+    assert removed["changes"] == ["key %s: schedule the deletion of key %s in 10 days" % (alias, key_id)]
     assert kms.describe_key(KeyId=alias)["KeyMetadata"]["KeyState"] == "PendingDeletion"
 
     calls.clear()
@@ -248,7 +256,10 @@ def test_absent_keeping_the_alias_and_recovery(run, kms, calls):
     assert kms_reads(calls) == ["DescribeKey"]
 
     preview = run(args(name), check_mode=True)
-    assert preview["changes"] == ["cancel the deletion of key %s" % key_id, "enable key %s" % key_id]
+    assert preview["changes"] == [
+        "key %s: cancel the scheduled deletion" % alias,
+        "key %s: state Disabled -> Enabled" % alias,
+    ]
     assert kms.describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"] == "PendingDeletion"
     restored = run(args(name))
     assert restored["key_id"] == key_id and restored["key_state"] == "Enabled"
@@ -265,7 +276,11 @@ def test_absent_without_a_key_changes_nothing(run, calls):
 def test_disabled_key(run, kms):
     name = "kk-disabled"
     created = run(args(name, enabled=False, enable_key_rotation=False))
-    assert created["changes"] == ["create key for alias/%s" % name, "create alias alias/%s" % name, "disable key"]
+    assert created["changes"] == [
+        "create key alias/%s" % name,
+        "create alias alias/%s" % name,
+        "key alias/%s: state Enabled -> Disabled" % name,
+    ]
     assert created["key_state"] == "Disabled"
     assert kms.describe_key(KeyId=created["key_id"])["KeyMetadata"]["KeyState"] == "Disabled"
     again = run(args(name, enabled=False, enable_key_rotation=False))
@@ -276,7 +291,10 @@ def test_disabled_key(run, kms):
     assert "KMS changes automatic rotation only on an enabled key" in json.dumps(warned.get("warnings")), warned
     # Enabling it turns rotation on in the same run.
     enabled = run(args(name))
-    assert enabled["changes"] == ["enable key %s" % created["key_id"], "enable key rotation"]
+    assert enabled["changes"] == [
+        "key alias/%s: state Disabled -> Enabled" % name,
+        "key alias/%s: rotation false -> true" % name,
+    ]
 
 
 def test_tags_not_given_keep_the_tags_but_add_the_alias_tag(run, kms):
@@ -285,7 +303,7 @@ def test_tags_not_given_keep_the_tags_but_add_the_alias_tag(run, kms):
     kms.untag_resource(KeyId=key_id, TagKeys=[logic.ALIAS_TAG_KEY])
     kms.tag_resource(KeyId=key_id, Tags=[{"TagKey": "Extra", "TagValue": "1"}])
     result = run(args(name, tags=None))
-    assert result["changes"] == ["tag: %s" % logic.ALIAS_TAG_KEY]
+    assert result["changes"] == ["key alias/%s: tags %s=alias/%s" % (name, logic.ALIAS_TAG_KEY, name)]
     assert key_tags(kms, key_id)["Extra"] == "1"
 
 
@@ -345,15 +363,11 @@ def test_policies_equal_ignores_order_and_shape():
     b["Statement"].reverse()
     b["Statement"][0]["Resource"] = ["*"]
     b["Statement"][1]["Action"] = list(reversed(b["Statement"][1]["Action"]))
-    assert logic.policies_equal(json.dumps(a), b)
-    assert not logic.policies_equal(a, policy("kms:TagResource"))
-    assert not logic.policies_equal(None, a)
-
-
-def test_tag_changes_never_touch_aws_tags():
-    to_set, to_remove = logic.tag_changes({"aws:x": "1", "A": "1", "B": "2"}, {"A": "1", "C": "3"})
-    assert to_set == {"C": "3"} and to_remove == ["B"]
-    assert logic.tag_changes({"B": "2"}, {"A": "1"}, purge=False) == ({"A": "1"}, [])
+    assert policies.policies_equal(json.dumps(a), b)
+    assert not policies.policies_equal(a, policy("kms:TagResource"))
+    assert not policies.policies_equal(None, a)
+    assert policies.statement_differences(a, policy("kms:TagResource")) == "changed Admin"
+    assert policies.statement_differences(a, b) == "reordered"
 
 
 def test_pick_key_prefers_a_usable_then_the_oldest_key():
