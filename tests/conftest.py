@@ -47,6 +47,60 @@ def emulator_url(tmp_path_factory):
         pytest.fail(f"the local AWS emulator could not be started: {exc}")
 
 
+# The aws profile as tests use it: an AWS minute takes a tenth of a real second, no added latency and
+# no faults unless a test asks for them (see AwsProfile.set).
+AWS_PROFILE_FOR_TESTS = {"name": "aws", "time_scale": 600.0, "latency_ms": 0.0, "jitter": 0.0}
+
+
+@pytest.fixture(scope="session")
+def aws_emulator_url(tmp_path_factory):
+    """A second private emulator for this session (or xdist worker), running the aws profile."""
+    state_dir = tmp_path_factory.mktemp("emulator-aws")
+    try:
+        with control.running(state_dir, settings=AWS_PROFILE_FOR_TESTS) as url:
+            yield url
+    except control.EmulatorError as exc:
+        pytest.fail(f"the local AWS emulator (aws profile) could not be started: {exc}")
+
+
+class AwsProfile:
+    """The aws-profile emulator of a test: its URL, its settings, its call log."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.mark = control.last_call_seq(url)
+
+    def set(self, **settings) -> dict:
+        """Change settings for this test (e.g. durations={"rds.cluster.create": 60}, throttle_rate=0.1)."""
+        return control.set_profile(self.url, **settings)
+
+    def calls(self) -> list[dict]:
+        """AWS calls answered since the test started."""
+        return control.calls(self.url, self.mark)
+
+    def write_calls(self) -> list[dict]:
+        return [c for c in self.calls() if c["kind"] == "write"]
+
+    def client(self, service: str, region: str = "us-east-1", **kwargs):
+        import boto3
+
+        return boto3.client(
+            service,
+            region_name=region,
+            endpoint_url=self.url,
+            aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+            **kwargs,
+        )
+
+
+@pytest.fixture
+def aws_profile(aws_emulator_url):
+    """The aws-profile emulator, its settings reset to AWS_PROFILE_FOR_TESTS for this test."""
+    control.set_profile(aws_emulator_url, reset=True, **AWS_PROFILE_FOR_TESTS)
+    return AwsProfile(aws_emulator_url)
+
+
 @pytest.fixture(scope="session")
 def aws(emulator_url):
     """Factory for boto3 clients bound to the emulator: aws('ec2', 'us-east-1')."""
