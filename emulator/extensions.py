@@ -19,6 +19,7 @@ EXTENSIONS: tuple[str, ...] = (
     "backup",
     "iam_managed_policies",
     "lambda_gaps",
+    "rds_event_subscriptions",
 )
 
 

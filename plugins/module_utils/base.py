@@ -116,20 +116,32 @@ class Propagation(object):
     def matches(self, error):
         if error_code(error) not in self.codes:
             return False
-        message = error_message(error)
-        return not self.messages or any(m in message for m in self.messages)
+        message = error_message(error).lower()
+        return not self.messages or any(m.lower() in message for m in self.messages)
 
 
-# The propagation rules of AWS our modules meet; each names what it waits for.
+# The propagation rules of AWS our modules meet, with the messages AWS answers while it propagates.
+# A new IAM role (or a policy just attached to it) is not yet usable by a service:
 IAM_ROLE_PROPAGATION = Propagation(
-    ["InvalidParameterValueException", "InvalidParameterCombination", "AccessDeniedException",
-     "InvalidParameterValue", "ValidationException"],
-    ["cannot be assumed", "assume", "not authorized", "role", "Role", "IAM", "permission"],
+    ["InvalidParameterValueException", "InvalidParameterValue", "InvalidParameterCombination",
+     "AccessDeniedException", "InvalidRequestException"],
+    [
+        "cannot be assumed",  # Lambda: "The role defined for the function cannot be assumed by Lambda."
+        "does not have permissions to call",  # Lambda: VPC access / destinations not yet allowed
+        "execution role does not have permissions",
+        "required permissions for: enhanced_monitoring",  # RDS MonitoringRoleArn
+        "not authorized to perform: sts:assumerole",
+        "insufficient privileges",  # AWS Backup
+    ],
 )
+# A new key, or a key policy just put, does not yet admit the service that encrypts with it:
 KMS_POLICY_PROPAGATION = Propagation(
-    ["AccessDeniedException", "AccessDenied", "KMSAccessDeniedException", "InvalidParameterException",
-     "KMS.AccessDeniedException"],
-    ["KMS", "kms", "key", "Key"],
+    ["AccessDeniedException", "InvalidParameterException", "KMSAccessDeniedException", "KMS.AccessDeniedException"],
+    ["kms key", "kms", "not allowed to be used"],
+)
+# SQS: a queue name can be used again only 60 seconds after its queue was deleted.
+QUEUE_DELETED_RECENTLY = Propagation(
+    ["AWS.SimpleQueueService.QueueDeletedRecently", "QueueDeletedRecently"], seconds=90, delay=5.0
 )
 
 

@@ -8,7 +8,8 @@ import botocore.client
 import pytest
 from botocore.exceptions import ClientError
 
-from ansible_collections.tap.multiregion.plugins.module_utils import iam_role as logic
+from ansible_collections.tap.multiregion.plugins.module_utils import policies
+from ansible_collections.tap.multiregion.plugins.module_utils.resources import service_role
 from ansible_collections.tap.multiregion.plugins.modules import iam_service_role as module
 from lambda_api_support import CallRecorder
 
@@ -89,9 +90,9 @@ def test_create_then_rerun_makes_no_write_call(run_module, aws, calls):
     assert first["arn"] == "arn:aws:iam::%s:role/%s" % (ACCOUNT, name)
     assert first["diff"]["before"] is None
     role, attached, documents, tags = role_state(aws, name)
-    assert logic.load_policy(role["AssumeRolePolicyDocument"]) == trust()
+    assert policies.load_policy(role["AssumeRolePolicyDocument"]) == trust()
     assert attached == [BASIC, VPC]
-    assert {n: logic.load_policy(d) for n, d in documents.items()} == {"data-processor": inline()}
+    assert {n: policies.load_policy(d) for n, d in documents.items()} == {"data-processor": inline()}
     assert tags == TAGS and role["Description"] == "execution role %s" % name
 
     calls.clear()
@@ -125,7 +126,9 @@ def test_check_mode_reports_and_writes_nothing(run_module, aws, calls):
     run_module(module.main, args(name))
     calls.clear()
     preview = run_module(module.main, args(name, inline_policy=inline("other-bucket")), check_mode=True, diff=True)
-    assert preview["changes"] == ["put inline policy data-processor of %s" % name]
+    assert preview["changes"] == [
+        "role %s: inline policy data-processor statements changed Objects" % name
+    ]
     assert preview["diff"]["after"]["inline_policies"]["data-processor"] == inline("other-bucket")
     assert calls.writes() == []
 
@@ -148,21 +151,21 @@ def test_drift_is_repaired(run_module, aws):
     assert repaired["changed"] is True
     assert sorted(repaired["changes"]) == sorted(
         [
-            "update the trust policy of %s" % name,
-            "update Description of %s" % name,
-            "untag %s: Stray" % name,
-            "tag %s: CostCenter" % name,
-            "detach %s from %s" % (stray_policy["Arn"], name),
-            "attach %s to %s" % (VPC, name),
-            "put inline policy data-processor of %s" % name,
-            "delete inline policy stray of %s" % name,
+            "role %s: trust policy statements changed #0" % name,
+            "role %s: description changed by hand -> execution role %s" % (name, name),
+            "role %s: remove tags Stray" % name,
+            "role %s: tags CostCenter=cc-1" % name,
+            "role %s: detach managed policy %s" % (name, stray_policy["Arn"]),
+            "role %s: attach managed policy %s" % (name, VPC),
+            "role %s: inline policy data-processor statements changed Objects" % name,
+            "role %s: delete inline policy stray" % name,
         ]
     )
     assert repaired["diff"]["before"]["trust_policy"] == trust("999999999999")
     role, attached, documents, tags = role_state(aws, name)
-    assert logic.load_policy(role["AssumeRolePolicyDocument"]) == trust()
+    assert policies.load_policy(role["AssumeRolePolicyDocument"]) == trust()
     assert attached == [BASIC, VPC]
-    assert {n: logic.load_policy(d) for n, d in documents.items()} == {"data-processor": inline()}
+    assert {n: policies.load_policy(d) for n, d in documents.items()} == {"data-processor": inline()}
     assert tags == TAGS
     assert run_module(module.main, args(name))["changed"] is False
 
@@ -179,7 +182,7 @@ def test_wildcard_actions_are_refused(run_module, calls):
     deny = inline()
     condition = {"Bool": {"aws:SecureTransport": "false"}}
     deny["Statement"].append({"Effect": "Deny", "Action": "s3:*", "Resource": "*", "Condition": condition})
-    assert logic.wildcard_actions(deny) == []
+    assert policies.wildcard_actions(deny) == []
 
 
 def test_state_absent_deletes_the_role(run_module, aws):
@@ -194,7 +197,7 @@ def test_state_absent_deletes_the_role(run_module, aws):
 
     result = run_module(module.main, {"name": name, "state": "absent"})
     assert result["changed"] is True
-    assert "remove %s from instance profile isr-absent-profile" % name in result["changes"]
+    assert "role %s: leave instance profile isr-absent-profile" % name in result["changes"]
     with pytest.raises(ClientError):
         iam.get_role(RoleName=name)
     assert run_module(module.main, {"name": name, "state": "absent"})["changed"] is False
@@ -223,6 +226,6 @@ def test_throttling_is_retried_once(run_module, aws, monkeypatch):
 
 def test_url_encoded_documents_are_read():
     encoded = "%7B%22Version%22%3A%20%222012-10-17%22%2C%20%22Statement%22%3A%20%5B%5D%7D"
-    assert logic.load_policy(encoded) == {"Version": "2012-10-17", "Statement": []}
-    assert logic.attachment_changes([BASIC, "x"], [BASIC, VPC]) == ([VPC], ["x"])
-    assert logic.attachment_changes([BASIC, "x"], [BASIC, VPC], purge=False) == ([VPC], [])
+    assert policies.load_policy(encoded) == {"Version": "2012-10-17", "Statement": []}
+    assert service_role.attachment_changes([BASIC, "x"], [BASIC, VPC]) == ([VPC], ["x"])
+    assert service_role.attachment_changes([BASIC, "x"], [BASIC, VPC], purge=False) == ([VPC], [])

@@ -40,6 +40,13 @@ def client_error(code, message="boom"):
     return botocore.exceptions.ClientError({"Error": {"Code": code, "Message": message}}, "Operation")
 
 
+class Fails:
+    """An answer of Calls: the call raises this error."""
+
+    def __init__(self, code, message="boom"):
+        self.error = client_error(code, message)
+
+
 class Calls:
     """A fake client method recording its calls; answers from a list (exceptions are raised)."""
 
@@ -50,8 +57,8 @@ class Calls:
     def __call__(self, *args, **kwargs):
         self.calls.append(kwargs)
         answer = self.answers.pop(0) if self.answers else {"ok": True}
-        if isinstance(answer, Exception):
-            raise answer
+        if isinstance(answer, Fails):
+            raise answer.error
         return answer
 
 
@@ -78,39 +85,33 @@ def test_write_calls_with_retries_and_names_the_change_when_it_fails():
     assert resource.write("create bucket b", call, Bucket="b") == {"Created": 1}
     assert call.calls == [{"Bucket": "b", "aws_retry": True}]
     with pytest.raises(base.Failure) as failure:
-        resource.write("bucket b: versioning Suspended -> Enabled", Calls(client_error("AccessDenied")))
+        resource.write("bucket b: versioning Suspended -> Enabled", Calls(Fails("AccessDenied")))
     assert failure.value.what == "bucket b: versioning Suspended -> Enabled"
     assert base.error_code(failure.value.error) == "AccessDenied"
 
 
 def test_write_ignores_the_codes_that_mean_done():
     resource = base.AwsResource(FakeModule())
-    assert (
-        resource.write("delete queue q", Calls(client_error("QueueDoesNotExist")), ignore="QueueDoesNotExist") is None
-    )
+    assert resource.write("delete queue q", Calls(Fails("QueueDoesNotExist")), ignore="QueueDoesNotExist") is None
 
 
 def test_write_retries_while_aws_propagates(monkeypatch):
     monkeypatch.setattr(base.time, "sleep", lambda _s: None)
     resource = base.AwsResource(FakeModule())
-    not_yet = client_error(
-        "InvalidParameterValueException", "The role defined for the function cannot be assumed by Lambda."
-    )
+    not_yet = Fails("InvalidParameterValueException", "The role defined for the function cannot be assumed by Lambda.")
     call = Calls(not_yet, not_yet, {"FunctionArn": "arn"})
     result = resource.write("create function f", call, propagation=base.IAM_ROLE_PROPAGATION)
     assert result == {"FunctionArn": "arn"} and len(call.calls) == 3
-    other = client_error("InvalidParameterValueException", "Unsupported runtime")
+    other = Fails("InvalidParameterValueException", "Unsupported runtime")
     with pytest.raises(base.Failure):
         resource.write("create function f", Calls(other), propagation=base.IAM_ROLE_PROPAGATION)
 
 
 def test_read_maps_not_found_to_none_and_fails_naming_the_read():
     resource = base.AwsResource(FakeModule())
-    assert (
-        resource.read("describe key k", Calls(client_error("NotFoundException")), missing="NotFoundException") is None
-    )
+    assert resource.read("describe key k", Calls(Fails("NotFoundException")), missing="NotFoundException") is None
     with pytest.raises(base.Failure) as failure:
-        resource.read("describe key k", Calls(client_error("AccessDeniedException")), missing="NotFoundException")
+        resource.read("describe key k", Calls(Fails("AccessDeniedException")), missing="NotFoundException")
     assert failure.value.what == "describe key k"
 
 
@@ -185,7 +186,7 @@ def test_a_failure_reports_the_changes_made_before_it():
     class Topic(base.AwsResource):
         def present(self):
             self.write("create topic t", Calls({}))
-            self.write("topic t: policy a -> b", Calls(client_error("InvalidParameter")))
+            self.write("topic t: policy a -> b", Calls(Fails("InvalidParameter")))
 
     module = FakeModule(state="present")
     with pytest.raises(SystemExit):
@@ -229,7 +230,7 @@ def test_clients_are_made_once_per_service_region_and_credentials():
 
 def test_retry_decorator_retries_the_service_codes(monkeypatch):
     monkeypatch.setattr("ansible_collections.amazon.aws.plugins.module_utils.cloud.time.sleep", lambda _s: None)
-    attempts = Calls(client_error("ThrottlingException"), client_error("DependencyTimeoutException"), {"ok": 1})
+    attempts = Calls(Fails("ThrottlingException"), Fails("DependencyTimeoutException"), {"ok": 1})
     assert clients.retry_decorator("kms")(attempts)() == {"ok": 1}
     assert len(attempts.calls) == 3
 
