@@ -224,11 +224,14 @@ class AwsResource(object):
 
         Keyword-only options: ``propagation`` (a Propagation: keep retrying while AWS has not yet
         propagated what the call depends on), ``ignore`` (error codes that mean the change is already
-        made, e.g. a second delete). Returns the call's response; None in check mode.
+        made, e.g. a second delete), ``bookkeeping`` (the run's own data, such as the deploy lock's item
+        or a deployment record: skipped in check mode like every write, but not a change of the stack,
+        so not in ``changes``). Returns the call's response; None in check mode.
         """
         propagation = kwargs.pop("propagation", None)
         ignore = _as_tuple(kwargs.pop("ignore", ()))
-        self.record(sentence)
+        if not kwargs.pop("bookkeeping", False):
+            self.record(sentence)
         if self.check_mode:
             return None
         deadline = time.time() + (propagation.seconds if propagation else 0)

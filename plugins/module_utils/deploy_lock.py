@@ -129,3 +129,20 @@ def decide_release(current, run_id):
     if current["run_id"] == run_id:
         return "release"
     return "foreign"
+
+
+def unchanged_condition(expected):
+    """Condition of a conditional write that succeeds only if the lock item is still `expected` (the
+    item read before), compared on run_id and expires_at (an item written by hand may lack either)."""
+    clauses, names, values = [], {}, {}
+    for placeholder, attribute in (("r", "run_id"), ("e", "expires_at")):
+        names["#" + placeholder] = attribute
+        if attribute in expected:
+            clauses.append("#%s = :%s" % (placeholder, placeholder))
+            values[":" + placeholder] = expected[attribute]
+        else:
+            clauses.append("attribute_not_exists(#%s)" % placeholder)
+    condition = dict(ConditionExpression=" AND ".join(clauses), ExpressionAttributeNames=names)
+    if values:
+        condition["ExpressionAttributeValues"] = values
+    return condition

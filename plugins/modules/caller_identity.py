@@ -70,15 +70,10 @@ partition:
   sample: aws
 """
 
-try:
-    import botocore.exceptions
-
-    AWS_ERRORS = (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError)
-except ImportError:
-    AWS_ERRORS = ()  # AnsibleAWSModule reports the missing botocore
-
+from ansible_collections.amazon.aws.plugins.module_utils.arn import parse_aws_arn
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+
+from ansible_collections.tap.multiregion.plugins.module_utils.base import AwsResource
 
 
 def identity_facts(response):
@@ -88,18 +83,20 @@ def identity_facts(response):
         "account": response["Account"],
         "arn": arn,
         "user_id": response["UserId"],
-        "partition": arn.split(":")[1],
+        "partition": parse_aws_arn(arn)["partition"],
     }
+
+
+class CallerIdentity(AwsResource):
+    SERVICE = "sts"
+
+    def present(self):
+        return identity_facts(self.read("get the caller identity", self.client().get_caller_identity))
 
 
 def main():
     module = AnsibleAWSModule(argument_spec={}, supports_check_mode=True)
-    client = module.client("sts", retry_decorator=AWSRetry.jittered_backoff())
-    try:
-        response = client.get_caller_identity(aws_retry=True)
-    except AWS_ERRORS as e:
-        module.fail_json_aws(e, msg="Failed to get the caller identity")
-    module.exit_json(changed=False, **identity_facts(response))
+    CallerIdentity(module).run()
 
 
 if __name__ == "__main__":

@@ -16,12 +16,17 @@ description:
   - Serializes runs against one environment, as Terraform's state lock did. The lock is one item per
     environment (O(lock_id)) in a small DynamoDB table (O(table)) of the region the connection points
     at (the primary region in this collection's plays).
-  - O(state=locked) creates the table on first use (on-demand billing, server-side encryption with the
-    AWS managed key, tagged with O(tags); the module waits until it is C(ACTIVE)), then takes the lock
-    with a conditional write, so of two concurrent runs exactly one wins.
+  - O(state=locked) creates the table on first use (on-demand billing, tagged with O(tags), encrypted with
+    the customer managed key O(kms_key_alias), which it creates with O(kms_key_policy) when missing;
+    the module waits until the table is C(ACTIVE)), then takes the lock with a conditional write, so of
+    two concurrent runs exactly one wins.
+  - Each time a run takes the lock, the table's settings are read at the same time as the lock is written
+    and repaired when they drifted (encryption with O(kms_key_alias), point-in-time recovery
+    O(point_in_time_recovery) and deletion protection O(deletion_protection)).
   - A valid lock held by another run fails the task before anything changes, naming the holder, since
     when it is held, when it expires and how to remove it. An expired lock is taken over with a warning.
-    Taking a lock this run (O(run_id)) already holds changes nothing.
+    Taking a lock this run (O(run_id)) already holds changes nothing, unless O(renew=true), which moves its
+    expiry to O(ttl) seconds from now (a long run renews its lock between stages).
   - O(state=unlocked) releases the lock only if this run holds it (conditional delete on O(run_id));
     someone else's lock is never released (C(changed=false) and a warning).
   - O(state=unlocked) with O(force=true) removes whatever lock the environment has (for a run that died);
@@ -69,9 +74,34 @@ options:
     type: str
     default: tap-deploy-locks
   tags:
-    description: Tags of the lock table, set when the module creates it.
+    description: Tags of the lock table and its key, set when the module creates them.
     type: dict
     default: {}
+  renew:
+    description: With O(state=locked), extend a lock this run holds to O(ttl) seconds from now.
+    type: bool
+    default: false
+  kms_key_alias:
+    description:
+      - Customer managed KMS key that encrypts the lock table (found by this alias; created when missing).
+      - The table is shared by the environments of an account and region, and so is its key.
+    type: str
+    default: alias/tap-deploy-locks
+  kms_key_policy:
+    description:
+      - Key policy of a key this module creates (a dict or JSON string); without it KMS gives the key its
+        default policy. An existing key's policy is left as it is.
+    type: json
+  point_in_time_recovery:
+    description: Keep point-in-time recovery of the lock table on.
+    type: bool
+    default: true
+  deletion_protection:
+    description:
+      - C(true) turns on deletion protection of the lock table (staging and prod).
+      - C(false) leaves it as it is, since the table is shared by the environments of the account and region.
+    type: bool
+    default: false
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -81,7 +111,8 @@ notes:
   - Each lock operation is one read and at most one conditional write; the table is described and
     created only when the first write finds it missing.
   - The table is tagged only when created; it is shared by the environments of an account and region.
-  - A lock held by this run is not renewed by taking it again; choose O(ttl) accordingly.
+  - C(table_changes) tells the changes of the table and its key apart from those of the lock item (the
+    run's bookkeeping); the role reports only those as changed, so a no-op deploy stays C(changed=0).
 """
 
 EXAMPLES = r"""
@@ -157,6 +188,23 @@ table_created:
   returned: always
   type: bool
   sample: false
+lock_changed:
+  description: Whether the lock item was written (taken, renewed, released or removed; in check mode, would be).
+  returned: always
+  type: bool
+  sample: true
+changes:
+  description: One sentence per change made (or, in check mode, that would be made) to the lock item, the table or its key.
+  returned: always
+  type: list
+  elements: str
+  sample: ["create KMS key alias/tap-deploy-locks", "create lock table tap-deploy-locks", "write the deploy lock prod"]
+table_changes:
+  description: The changes of the lock table and its key among RV(changes) (what a plan or drift report shows).
+  returned: always
+  type: list
+  elements: str
+  sample: ["lock table tap-deploy-locks: point-in-time recovery false -> true"]
 msg:
   description: What the task did.
   returned: always
@@ -168,251 +216,259 @@ diff:
   type: dict
 """
 
+import json
 import time
 
-from ansible.module_utils.common.warnings import warn
-
-try:
-    import botocore
-except ImportError:
-    pass  # handled by AnsibleAWSModule
-
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 
-from ansible_collections.tap.multiregion.plugins.module_utils.deploy_lock import decide_acquire
-from ansible_collections.tap.multiregion.plugins.module_utils.deploy_lock import decide_release
-from ansible_collections.tap.multiregion.plugins.module_utils.deploy_lock import describe_holder
-from ansible_collections.tap.multiregion.plugins.module_utils.deploy_lock import lock_from_item
-from ansible_collections.tap.multiregion.plugins.module_utils.deploy_lock import lock_item
-from ansible_collections.tap.multiregion.plugins.module_utils.deploy_lock import locked_message
-from ansible_collections.tap.multiregion.plugins.module_utils.deploy_lock import not_ours_warning
-from ansible_collections.tap.multiregion.plugins.module_utils.deploy_lock import takeover_warning
+from ansible_collections.tap.multiregion.plugins.module_utils import deploy_lock as logic
+from ansible_collections.tap.multiregion.plugins.module_utils import policies
+from ansible_collections.tap.multiregion.plugins.module_utils.base import AwsResource
+from ansible_collections.tap.multiregion.plugins.module_utils.base import Failure
+from ansible_collections.tap.multiregion.plugins.module_utils.base import error_code
 
-# DynamoDB's throttling codes on top of AWSRetry's defaults; LimitExceededException = too many
-# tables being created at once in the account (CreateTable).
-RETRY_CODES = ["ThrottlingException", "ProvisionedThroughputExceededException", "LimitExceededException"]
 KEY = "lock_id"
+# The lock table is created (rarely) while another run may be creating it too.
+TABLE_EXISTS = "ResourceInUseException"
 
 
-class LockTable:
-    """The lock table and its items; every call retried on throttling."""
+class DeployLock(AwsResource):
+    SERVICE = "dynamodb"
 
     def __init__(self, module):
-        self.module = module
-        self.name = module.params["table"]
-        self.lock_id = module.params["lock_id"]
-        retry = AWSRetry.jittered_backoff(retries=8, delay=1, max_delay=10, catch_extra_error_codes=RETRY_CODES)
-        self.client = module.client("dynamodb", retry_decorator=retry)
-        self.created = False
+        super(DeployLock, self).__init__(module)
+        p = module.params
+        self.table = p["table"]
+        self.lock_id = p["lock_id"]
+        self.ddb = self.client()
+        self.table_created = False
+        self.lock_changed = False
+        self.lock_sentences = set()
+
+    def validate(self):
+        p = self.params
+        if p["state"] == "locked" and p["force"]:
+            raise Failure("force: only valid with state=unlocked (it removes whatever lock the environment has)")
+        if p["state"] == "unlocked" and not p["force"] and not p["run_id"]:
+            raise Failure("run_id: required to release this run's lock; use force=true to remove any lock")
+        if p["ttl"] <= 0:
+            raise Failure("ttl: %d seconds; the lock must live at least one second" % p["ttl"])
+        if not self.lock_id:
+            raise Failure("lock_id: must not be empty")
+
+    # ------------------------------------------------------------------ the lock item
 
     def key(self):
         return {KEY: {"S": self.lock_id}}
 
-    def get(self):
-        """The lock item, None when free; raises ResourceNotFoundException when the table is missing."""
-        return self.client.get_item(aws_retry=True, TableName=self.name, Key=self.key(), ConsistentRead=True).get(
-            "Item"
-        )
+    def get_item(self):
+        """(table exists, lock item or None)."""
+        found = self.read("read the deploy lock %s from table %s" % (self.lock_id, self.table), self.ddb.get_item,
+                          TableName=self.table, Key=self.key(), ConsistentRead=True,
+                          missing="ResourceNotFoundException")
+        return found is not None, (found or {}).get("Item")
 
-    def read(self):
-        """(table_exists, item)"""
-        try:
-            return True, self.get()
-        except is_boto3_error_code("ResourceNotFoundException"):
-            return False, None
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
-            self.module.fail_json_aws(
-                e, msg="Failed to read the deploy lock %s from table %s" % (self.lock_id, self.name)
-            )
+    def lock_sentence(self, sentence):
+        """A change of the lock item (the run's bookkeeping), told apart from changes of the table."""
+        self.lock_sentences.add(sentence)
+        return sentence
 
-    def create(self):
-        """Create the table (a concurrent run may be creating it too) and wait until it is ACTIVE."""
-        tags = ansible_dict_to_boto3_tag_list(self.module.params["tags"] or {})
-        kwargs = dict(
-            TableName=self.name,
-            AttributeDefinitions=[{"AttributeName": KEY, "AttributeType": "S"}],
-            KeySchema=[{"AttributeName": KEY, "KeyType": "HASH"}],
-            BillingMode="PAY_PER_REQUEST",
-            # The AWS managed key: the lock is taken before the region's own key exists.
-            SSESpecification={"Enabled": True, "SSEType": "KMS"},
-        )
-        if tags:
-            kwargs["Tags"] = tags
-        try:
-            self.client.create_table(aws_retry=True, **kwargs)
-            self.created = True
-        except is_boto3_error_code("ResourceInUseException"):
-            pass  # created meanwhile by a concurrent run
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
-            self.module.fail_json_aws(e, msg="Failed to create the deploy lock table %s" % self.name)
-        try:
-            self.client.get_waiter("table_exists").wait(
-                TableName=self.name, WaiterConfig={"Delay": 2, "MaxAttempts": 90}
-            )
-        except botocore.exceptions.WaiterError as e:
-            self.module.fail_json_aws(e, msg="The deploy lock table %s did not become ACTIVE" % self.name)
-
-    def put(self, item, expected):
-        """Write `item` if the lock is still `expected` (None = no lock). False if someone got there first."""
+    def put_item(self, item, expected):
+        """Write item if the lock is still `expected` (None = no lock). False if someone got there first."""
         if expected is None:
             condition = dict(ConditionExpression="attribute_not_exists(#k)", ExpressionAttributeNames={"#k": KEY})
         else:
-            # Exactly the lock we read (an item written by hand may lack attributes).
-            clauses, names, values = [], {}, {}
-            for placeholder, attribute in (("r", "run_id"), ("e", "expires_at")):
-                names["#" + placeholder] = attribute
-                if attribute in expected:
-                    clauses.append("#%s = :%s" % (placeholder, placeholder))
-                    values[":" + placeholder] = expected[attribute]
-                else:
-                    clauses.append("attribute_not_exists(#%s)" % placeholder)
-            condition = dict(ConditionExpression=" AND ".join(clauses), ExpressionAttributeNames=names)
-            if values:
-                condition["ExpressionAttributeValues"] = values
+            condition = logic.unchanged_condition(expected)
         try:
-            self.client.put_item(aws_retry=True, TableName=self.name, Item=item, **condition)
-            return True
-        except is_boto3_error_code("ConditionalCheckFailedException"):
-            return False
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
-            self.module.fail_json_aws(
-                e, msg="Failed to write the deploy lock %s to table %s" % (self.lock_id, self.name)
-            )
+            self.write(self.lock_sentence("write the deploy lock %s" % self.lock_id), self.ddb.put_item,
+                       TableName=self.table, Item=item, **condition)
+        except Failure as failure:
+            if error_code(failure.error) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
 
-    def delete(self, run_id=None):
-        """Delete the lock (only if `run_id` holds it, when given). Returns the deleted item, or False."""
-        kwargs = dict(TableName=self.name, Key=self.key(), ReturnValues="ALL_OLD")
+    def delete_item(self, run_id=None):
+        """Delete the lock (only if run_id holds it, when given): the deleted item, False (not ours) or None."""
+        kwargs = dict(TableName=self.table, Key=self.key(), ReturnValues="ALL_OLD")
         if run_id is not None:
-            kwargs.update(
-                ConditionExpression="#r = :r",
-                ExpressionAttributeNames={"#r": "run_id"},
-                ExpressionAttributeValues={":r": {"S": run_id}},
-            )
+            kwargs.update(ConditionExpression="#r = :r", ExpressionAttributeNames={"#r": "run_id"},
+                          ExpressionAttributeValues={":r": {"S": run_id}})
         try:
-            return self.client.delete_item(aws_retry=True, **kwargs).get("Attributes")
-        except is_boto3_error_code("ConditionalCheckFailedException"):
-            return False
-        except is_boto3_error_code("ResourceNotFoundException"):  # pylint: disable=duplicate-except
-            return None
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
-            self.module.fail_json_aws(
-                e, msg="Failed to delete the deploy lock %s from table %s" % (self.lock_id, self.name)
-            )
+            deleted = self.write(self.lock_sentence("delete the deploy lock %s" % self.lock_id), self.ddb.delete_item,
+                                 ignore="ResourceNotFoundException", **kwargs)
+        except Failure as failure:
+            if error_code(failure.error) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return (deleted or {}).get("Attributes")
 
+    # ------------------------------------------------------------------ the table and its key
 
-def _finish(module, table, changed, msg, lock, previous, warnings=()):
-    for warning in warnings:
-        # Not module.warn: amazon.aws 10's AnsibleAWSModule also copies its warnings into the result,
-        # which ansible-core 2.19 answers with a deprecation warning on every task that warns.
-        warn(warning)
-    result = dict(
-        changed=changed,
-        msg=msg,
-        lock=lock,
-        previous_lock=previous,
-        table=table.name,
-        table_created=table.created,
-    )
-    if module._diff:
-        result["diff"] = {"before": {"lock": previous if changed else lock}, "after": {"lock": lock}}
-    module.exit_json(**result)
+    def key_arn(self, create):
+        """ARN of the table's key (created when missing and create is true); None when there is none."""
+        kms = self.client("kms")
+        alias = self.params["kms_key_alias"]
+        found = self.read("describe key %s" % alias, kms.describe_key, KeyId=alias, missing="NotFoundException")
+        if found or not create:
+            return (found or {}).get("KeyMetadata", {}).get("Arn")
+        kwargs = dict(Description="Encrypts the deploy lock table %s (tap.multiregion)" % self.table,
+                      Tags=ansible_dict_to_boto3_tag_list(self.params["tags"] or {}, "TagKey", "TagValue"))
+        if self.params["kms_key_policy"]:
+            kwargs["Policy"] = json.dumps(policies.load_policy(self.params["kms_key_policy"]))
+        created = self.write("create KMS key %s" % alias, kms.create_key, **kwargs)
+        arn = (created or {}).get("KeyMetadata", {}).get("Arn")
+        self.write("create alias %s" % alias, kms.create_alias, AliasName=alias, TargetKeyId=arn)
+        self.write("KMS key %s: rotation false -> true" % alias, kms.enable_key_rotation, KeyId=arn)
+        return arn
 
-
-def acquire(module, table):
-    lock_id, holder, run_id = module.params["lock_id"], module.params["holder"], module.params["run_id"]
-    exists, item = table.read()
-    for _attempt in range(2):
-        now = int(time.time())
-        current = lock_from_item(item, now)
-        decision = decide_acquire(current, run_id)
-        if decision == "refuse":
-            module.fail_json(msg=locked_message(lock_id, current), lock=current, table=table.name)
-        if decision == "held":
-            _finish(module, table, False, "this run already holds the deploy lock of %s" % lock_id, current, None)
-        warnings = (
-            [takeover_warning(lock_id, current)] if decision == "takeover" and current["run_id"] != run_id else []
+    def create_table(self):
+        """Create the table (a concurrent run may be creating it too) and wait until it is ACTIVE."""
+        kwargs = dict(
+            TableName=self.table,
+            AttributeDefinitions=[{"AttributeName": KEY, "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": KEY, "KeyType": "HASH"}],
+            BillingMode="PAY_PER_REQUEST",
+            SSESpecification={"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": self.key_arn(create=True)},
+            DeletionProtectionEnabled=self.params["deletion_protection"],
         )
-        new_item = lock_item(lock_id, holder, run_id, now, module.params["ttl"])
-        new_lock = lock_from_item(new_item, now)
-        msg = "%s the deploy lock of %s for %s (run %s) until %s" % (
-            "would take" if module.check_mode else "took",
-            lock_id,
-            holder,
-            run_id,
-            new_lock["expires_at"],
-        )
-        if module.check_mode:
-            table.created = not exists
-            _finish(module, table, True, msg + " (check mode: nothing written)", new_lock, current, warnings)
-        if not exists:
-            table.create()
-            exists = True
-        if table.put(new_item, item):
-            _finish(module, table, True, msg, new_lock, current, warnings)
-        # Someone changed the lock between our read and our write: decide again on what is there now.
-        item = table.get()
-    module.fail_json(msg="the deploy lock of %s changed twice while this run tried to take it; try again" % lock_id)
+        if self.params["tags"]:
+            kwargs["Tags"] = ansible_dict_to_boto3_tag_list(self.params["tags"])
+        self.write("create lock table %s" % self.table, self.ddb.create_table, ignore=TABLE_EXISTS, **kwargs)
+        self.table_created = True
+        self.wait_until("lock table %s to be ACTIVE" % self.table, self.table_active, timeout=300, poll=2)
+        if self.params["point_in_time_recovery"]:
+            self.set_point_in_time_recovery(False)
 
+    def table_active(self):
+        found = self.read("describe table %s" % self.table, self.ddb.describe_table, TableName=self.table,
+                          missing="ResourceNotFoundException")
+        return found is not None and found["Table"]["TableStatus"] == "ACTIVE"
 
-def release(module, table):
-    lock_id, run_id, force = module.params["lock_id"], module.params["run_id"], module.params["force"]
-    _exists, item = table.read()
-    current = lock_from_item(item, time.time())
-    decision = "release" if force and current else decide_release(current, run_id)
-    if decision == "absent":
-        _finish(module, table, False, "environment %s is not locked" % lock_id, None, None)
-    if decision == "foreign":
-        _finish(
-            module,
-            table,
-            False,
-            "the deploy lock of %s is not this run's" % lock_id,
-            current,
-            None,
-            [not_ours_warning(lock_id, current, run_id)],
-        )
-    verb = "removed" if force else "released"
-    if module.check_mode:
-        _finish(
-            module,
-            table,
-            True,
-            "would %s the deploy lock of %s held by %s (check mode: nothing written)"
-            % (verb[:-1], lock_id, describe_holder(current)),
-            None,
-            current,
-        )
-    deleted = table.delete(None if force else run_id)
-    if deleted is False:
-        # Taken over between our read and our delete: it is someone else's now.
-        now_current = lock_from_item(table.get(), time.time())
-        _finish(
-            module,
-            table,
-            False,
-            "the deploy lock of %s is not this run's" % lock_id,
-            now_current,
-            None,
-            [not_ours_warning(lock_id, now_current, run_id)] if now_current else [],
-        )
-    if deleted is None:
-        _finish(module, table, False, "environment %s is not locked" % lock_id, None, None)
-    removed = lock_from_item(deleted, time.time())
-    warnings = []
-    if force:
-        warnings.append("environment %s: removed the deploy lock of %s" % (lock_id, describe_holder(removed)))
-    _finish(
-        module,
-        table,
-        True,
-        "%s the deploy lock of %s held by %s" % (verb, lock_id, describe_holder(removed)),
-        None,
-        removed,
-        warnings,
-    )
+    def set_point_in_time_recovery(self, current):
+        self.update("lock table %s" % self.table, "point-in-time recovery", current, True,
+                    self.ddb.update_continuous_backups, TableName=self.table,
+                    PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
+
+    def read_settings(self):
+        """(table description, point-in-time recovery on) of the existing table."""
+        table = self.read("describe table %s" % self.table, self.ddb.describe_table, TableName=self.table)["Table"]
+        backups = self.read("describe the continuous backups of %s" % self.table,
+                            self.ddb.describe_continuous_backups, TableName=self.table)
+        status = backups["ContinuousBackupsDescription"].get("PointInTimeRecoveryDescription", {})
+        return table, status.get("PointInTimeRecoveryStatus") == "ENABLED"
+
+    def converge_settings(self, table, pitr, wanted_key):
+        """Repair the table's encryption, point-in-time recovery and deletion protection."""
+        label = "lock table %s" % self.table
+        sse = table.get("SSEDescription") or {}
+        current_key = sse.get("KMSMasterKeyArn") if sse.get("SSEType") == "KMS" else None
+        if current_key is None or (wanted_key and current_key != wanted_key):
+            key_arn = wanted_key or self.key_arn(create=True)
+            self.update(label, "encryption", current_key or "AWS owned key", self.params["kms_key_alias"],
+                        self.ddb.update_table, TableName=self.table,
+                        SSESpecification={"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": key_arn})
+        if self.params["point_in_time_recovery"] and not pitr:
+            self.set_point_in_time_recovery(False)
+        if self.params["deletion_protection"] and not table.get("DeletionProtectionEnabled"):
+            self.update(label, "deletion protection", False, True, self.ddb.update_table, TableName=self.table,
+                        DeletionProtectionEnabled=True)
+
+    # ------------------------------------------------------------------ locked / unlocked
+
+    def result(self, facts):
+        result = super(DeployLock, self).result(facts)
+        result.update(table=self.table, table_created=self.table_created, lock_changed=self.lock_changed,
+                      table_changes=[c for c in self.changes if c not in self.lock_sentences])
+        if self.module._diff:
+            result["diff"] = {"before": {"lock": facts.get("previous_lock") if self.lock_changed else facts["lock"]},
+                              "after": {"lock": facts["lock"]}}
+        return result
+
+    def finish(self, msg, lock, previous, changed_lock, warnings=()):
+        for warning in warnings:
+            self.warn(warning)
+        self.lock_changed = changed_lock
+        return {"msg": msg, "lock": lock, "previous_lock": previous}
+
+    def locked(self):
+        p = self.params
+        holder, run_id = p["holder"], p["run_id"]
+        exists, item = self.get_item()
+        for _attempt in range(2):
+            now = int(time.time())
+            current = logic.lock_from_item(item, now)
+            decision = logic.decide_acquire(current, run_id)
+            if decision == "refuse":
+                raise Failure(logic.locked_message(self.lock_id, current), lock=current, table=self.table)
+            if decision == "held" and not p["renew"]:
+                return self.finish("this run already holds the deploy lock of %s" % self.lock_id, current, None, False)
+            takeover = decision == "takeover" and current["run_id"] != run_id
+            warnings = [logic.takeover_warning(self.lock_id, current)] if takeover else []
+            new_item = logic.lock_item(self.lock_id, holder, run_id, now, p["ttl"])
+            new_lock = logic.lock_from_item(new_item, now)
+            verb = "renewed" if decision == "held" else "took"
+            msg = "%s the deploy lock of %s for %s (run %s) until %s" % (
+                "would %s" % ("renew" if decision == "held" else "take") if self.check_mode else verb,
+                self.lock_id, holder, run_id, new_lock["expires_at"])
+            if not exists:
+                if self.check_mode:
+                    self.record("create lock table %s" % self.table)
+                    self.record(self.lock_sentence("write the deploy lock %s" % self.lock_id))
+                    self.table_created = True
+                    return self.finish(msg + " (check mode: nothing written)", new_lock, current, True, warnings)
+                self.create_table()
+                exists = True
+                written = self.put_item(new_item, item)
+            elif decision == "held":
+                written = self.put_item(new_item, item)
+            else:
+                # The table's settings are read while the lock is written: no extra round trip.
+                written, (table, pitr), wanted_key = self.concurrently(
+                    lambda new_item=new_item, item=item: self.put_item(new_item, item),
+                    self.read_settings,
+                    lambda: self.key_arn(create=False),
+                )
+                self.converge_settings(table, pitr, wanted_key)
+            if written:
+                suffix = " (check mode: nothing written)" if self.check_mode else ""
+                return self.finish(msg + suffix, new_lock, current, True, warnings)
+            # Someone changed the lock between our read and our write: decide again on what is there now.
+            exists, item = self.get_item()
+        raise Failure("the deploy lock of %s changed twice while this run tried to take it; try again" % self.lock_id)
+
+    def unlocked(self):
+        run_id, force = self.params["run_id"], self.params["force"]
+        _exists, item = self.get_item()
+        current = logic.lock_from_item(item, time.time())
+        decision = "release" if force and current else logic.decide_release(current, run_id)
+        if decision == "absent":
+            return self.finish("environment %s is not locked" % self.lock_id, None, None, False)
+        if decision == "foreign":
+            return self.finish("the deploy lock of %s is not this run's" % self.lock_id, current, None, False,
+                               [logic.not_ours_warning(self.lock_id, current, run_id)])
+        verb = "removed" if force else "released"
+        if self.check_mode:
+            self.record(self.lock_sentence("delete the deploy lock %s" % self.lock_id))
+            return self.finish("would %s the deploy lock of %s held by %s (check mode: nothing written)"
+                               % (verb[:-1], self.lock_id, logic.describe_holder(current)), None, current, True)
+        deleted = self.delete_item(None if force else run_id)
+        if deleted is False:
+            # Taken over between our read and our delete: it is someone else's now.
+            now_current = logic.lock_from_item(self.get_item()[1], time.time())
+            warnings = [logic.not_ours_warning(self.lock_id, now_current, run_id)] if now_current else []
+            return self.finish("the deploy lock of %s is not this run's" % self.lock_id, now_current, None, False,
+                               warnings)
+        if deleted is None:
+            return self.finish("environment %s is not locked" % self.lock_id, None, None, False)
+        removed = logic.lock_from_item(deleted, time.time())
+        warnings = []
+        if force:
+            warnings.append("environment %s: removed the deploy lock of %s"
+                            % (self.lock_id, logic.describe_holder(removed)))
+        return self.finish("%s the deploy lock of %s held by %s" % (verb, self.lock_id, logic.describe_holder(removed)),
+                           None, removed, True, warnings)
 
 
 def main():
@@ -420,32 +476,23 @@ def main():
         lock_id=dict(type="str", required=True, aliases=["environment"]),
         state=dict(type="str", choices=["locked", "unlocked"], default="locked"),
         force=dict(type="bool", default=False),
+        renew=dict(type="bool", default=False),
         holder=dict(type="str"),
         run_id=dict(type="str"),
         ttl=dict(type="int", default=10800),
         table=dict(type="str", default="tap-deploy-locks"),
         tags=dict(type="dict", default={}),
+        kms_key_alias=dict(type="str", default="alias/tap-deploy-locks", no_log=False),
+        kms_key_policy=dict(type="json", no_log=False),
+        point_in_time_recovery=dict(type="bool", default=True),
+        deletion_protection=dict(type="bool", default=False),
     )
     module = AnsibleAWSModule(
         argument_spec=argument_spec,
         required_if=[("state", "locked", ("holder", "run_id"))],
         supports_check_mode=True,
     )
-    params = module.params
-    if params["state"] == "locked" and params["force"]:
-        module.fail_json(msg="force: only valid with state=unlocked (it removes whatever lock the environment has)")
-    if params["state"] == "unlocked" and not params["force"] and not params["run_id"]:
-        module.fail_json(msg="run_id: required to release this run's lock; use force=true to remove any lock")
-    if params["ttl"] <= 0:
-        module.fail_json(msg="ttl: %d seconds; the lock must live at least one second" % params["ttl"])
-    if not params["lock_id"]:
-        module.fail_json(msg="lock_id: must not be empty")
-
-    table = LockTable(module)
-    if params["state"] == "locked":
-        acquire(module, table)
-    else:
-        release(module, table)
+    DeployLock(module).run()
 
 
 if __name__ == "__main__":

@@ -20,6 +20,9 @@ description:
   - One invocation replaces M(amazon.aws.s3_object) (a head and a put, and a presigned URL nobody needs)
     or M(amazon.aws.s3_object_info) plus one M(amazon.aws.s3_object) per record read.
   - A record is run bookkeeping, not a managed resource, so writing one reports C(changed=false).
+  - A write retried after an ambiguous answer (a 5xx or a lost connection, when the first attempt may have
+    succeeded) finds its own record already there; that counts as written, not as a clash. Only a
+    different record under the same key fails.
 author:
   - tap.multiregion maintainers (!UNKNOWN)
 options:
@@ -55,7 +58,8 @@ attributes:
     support: none
     description: Records are written once, never changed, so there is no diff.
 notes:
-  - Retries throttling with jittered exponential backoff.
+  - Retries throttling and server errors with jittered exponential backoff; the newest records are read at
+    the same time.
 """
 
 EXAMPLES = r"""
@@ -102,16 +106,11 @@ total:
 
 import json
 
-try:
-    import botocore.exceptions
-
-    AWS_ERRORS = (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError)
-except ImportError:
-    AWS_ERRORS = ()  # AnsibleAWSModule reports the missing botocore
-
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+
+from ansible_collections.tap.multiregion.plugins.module_utils.base import AwsResource
+from ansible_collections.tap.multiregion.plugins.module_utils.base import Failure
+from ansible_collections.tap.multiregion.plugins.module_utils.base import error_code
 
 
 def newest_keys(keys, last):
@@ -120,46 +119,62 @@ def newest_keys(keys, last):
     return list(reversed(records[-last:])) if last > 0 else [], len(records)
 
 
-def write_record(module, s3, params):
-    key = params["prefix"] + params["key"]
-    if not module.check_mode:
+def record_body(record):
+    return (json.dumps(record, indent=4, sort_keys=True) + "\n").encode("utf-8")
+
+
+class DeploymentRecords(AwsResource):
+    SERVICE = "s3"
+
+    def __init__(self, module):
+        super(DeploymentRecords, self).__init__(module)
+        self.s3 = self.client()
+        self.bucket = self.params["bucket"]
+
+    def read_record(self, key):
+        body = self.read("read deployment record s3://%s/%s" % (self.bucket, key), self.s3.get_object,
+                         Bucket=self.bucket, Key=key)["Body"].read()
         try:
-            s3.put_object(
-                aws_retry=True,
-                Bucket=params["bucket"],
+            return json.loads(body)
+        except ValueError as e:
+            raise Failure("deployment record s3://%s/%s is not JSON: %s" % (self.bucket, key, e))
+
+    def write_record(self):
+        p = self.params
+        key = p["prefix"] + p["key"]
+        body = record_body(p["record"])
+        try:
+            self.write(
+                "write deployment record s3://%s/%s" % (self.bucket, key),
+                self.s3.put_object,
+                bookkeeping=True,
+                Bucket=self.bucket,
                 Key=key,
-                Body=(json.dumps(params["record"], indent=4, sort_keys=True) + "\n").encode("utf-8"),
+                Body=body,
                 ContentType="application/json",
                 ServerSideEncryption="aws:kms",
-                SSEKMSKeyId=params["kms_key_id"],
+                SSEKMSKeyId=p["kms_key_id"],
                 IfNoneMatch="*",
             )
-        except is_boto3_error_code("PreconditionFailed"):
-            module.fail_json(
-                msg="deployment record %s already exists in %s; records are never replaced" % (key, params["bucket"])
-            )
-        except AWS_ERRORS as e:  # pylint: disable=duplicate-except
-            module.fail_json_aws(e, msg="Failed to write deployment record %s to %s" % (key, params["bucket"]))
-    module.exit_json(changed=False, key=key)
+        except Failure as failure:
+            if error_code(failure.error) != "PreconditionFailed":
+                raise
+            # A retry after an ambiguous answer finds the record its first attempt wrote.
+            if self.read_record(key) != p["record"]:
+                raise Failure(
+                    "deployment record %s already exists in %s; records are never replaced" % (key, self.bucket)
+                )
+        return {"key": key}
 
+    def read_records(self):
+        listing = self.paginate("list the deployment records under s3://%s/%s" % (self.bucket, self.params["prefix"]),
+                                self.s3, "list_objects_v2", Bucket=self.bucket, Prefix=self.params["prefix"])
+        keys, total = newest_keys([o["Key"] for o in listing.get("Contents", [])], self.params["last"])
+        records = self.concurrently(*[lambda key=key: self.read_record(key) for key in keys])
+        return {"records": records, "keys": keys, "total": total}
 
-def read_records(module, s3, params):
-    try:
-        paginator = s3.get_paginator("list_objects_v2")
-        pages = paginator.paginate(Bucket=params["bucket"], Prefix=params["prefix"]).build_full_result()
-        keys, total = newest_keys([o["Key"] for o in pages.get("Contents", [])], params["last"])
-        records = [
-            json.loads(s3.get_object(aws_retry=True, Bucket=params["bucket"], Key=key)["Body"].read()) for key in keys
-        ]
-    except AWS_ERRORS as e:
-        module.fail_json_aws(
-            e, msg="Failed to read the deployment records under s3://%s/%s" % (params["bucket"], params["prefix"])
-        )
-    except ValueError as e:
-        module.fail_json(
-            msg="A deployment record under s3://%s/%s is not JSON: %s" % (params["bucket"], params["prefix"], e)
-        )
-    module.exit_json(changed=False, records=records, keys=keys, total=total)
+    def present(self):
+        return self.write_record() if self.params["record"] is not None else self.read_records()
 
 
 def main():
@@ -177,10 +192,7 @@ def main():
         required_by={"record": ("key", "kms_key_id")},
         supports_check_mode=True,
     )
-    s3 = module.client("s3", retry_decorator=AWSRetry.jittered_backoff())
-    if module.params["record"] is not None:
-        write_record(module, s3, module.params)
-    read_records(module, s3, module.params)
+    DeploymentRecords(module).run()
 
 
 if __name__ == "__main__":

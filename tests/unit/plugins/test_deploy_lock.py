@@ -190,7 +190,9 @@ def test_check_mode_writes_nothing(run, aws, table, api_calls):
     api_calls.clear()
     takeover = run(lock(table, run_id="run-b", holder="bob@ws2"), check_mode=True)
     assert takeover["changed"] is True and "took over the expired deploy lock of carol@ws3" in warnings(takeover)
-    assert api_calls == ["GetItem"]
+    # The lock read, then the table's settings (drift of the table shows in a plan), read at the same time.
+    assert api_calls[0] == "GetItem"
+    assert sorted(api_calls[1:]) == ["DescribeContinuousBackups", "DescribeKey", "DescribeTable"]
     assert item(aws, table)["run_id"] == {"S": "run-dead"}
 
 
@@ -265,3 +267,57 @@ def test_pure_logic():
     assert logic.decide_release(None, "r1") == "absent"
     assert logic.decide_release(current, "r1") == "release"
     assert logic.decide_release(current, "r2") == "foreign"
+
+
+def test_the_table_is_encrypted_with_its_own_key_recoverable_and_protected(run, aws, table):
+    result = run(lock(table, kms_key_alias="alias/%s" % table, deletion_protection=True))
+    assert result["table_changes"] == [
+        "create KMS key alias/%s" % table,
+        "create alias alias/%s" % table,
+        "KMS key alias/%s: rotation false -> true" % table,
+        "create lock table %s" % table,
+        "lock table %s: point-in-time recovery false -> true" % table,
+    ]
+    ddb = aws("dynamodb", REGION)
+    description = ddb.describe_table(TableName=table)["Table"]
+    key = aws("kms", REGION).describe_key(KeyId="alias/%s" % table)["KeyMetadata"]
+    assert description["SSEDescription"]["KMSMasterKeyArn"] == key["Arn"] and key["KeyManager"] == "CUSTOMER"
+    assert description["DeletionProtectionEnabled"] is True
+    backups = ddb.describe_continuous_backups(TableName=table)["ContinuousBackupsDescription"]
+    assert backups["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "ENABLED"
+
+
+def test_drift_of_the_table_is_planned_then_repaired_when_a_run_takes_the_lock(run, aws, table, emulator_url):
+    from emulator import control
+
+    args = lock(table, kms_key_alias="alias/%s" % table, deletion_protection=True)
+    run(args)
+    run(unlock(table))
+    ddb = aws("dynamodb", REGION)
+    pitr_off = {"PointInTimeRecoveryEnabled": False}
+    ddb.update_continuous_backups(TableName=table, PointInTimeRecoverySpecification=pitr_off)
+    ddb.update_table(TableName=table, DeletionProtectionEnabled=False)
+    mark = control.last_call_seq(emulator_url)
+    planned = run(dict(args, run_id="run-b"), check_mode=True)
+    assert planned["table_changes"] == [
+        "lock table %s: point-in-time recovery false -> true" % table,
+        "lock table %s: deletion protection false -> true" % table,
+    ]
+    assert control.write_calls(emulator_url, mark) == []
+    repaired = run(dict(args, run_id="run-b"))
+    assert repaired["table_changes"] == planned["table_changes"]
+    assert ddb.describe_table(TableName=table)["Table"]["DeletionProtectionEnabled"] is True
+    again = run(unlock(table, run_id="run-b")) and run(dict(args, run_id="run-c"))
+    assert again["table_changes"] == [] and again["lock_changed"] is True
+
+
+def test_a_run_renews_its_own_lock(run, aws, table):
+    run(lock(table, ttl=60))
+    first_expiry = int(item(aws, table)["expires_at"]["N"])
+    time.sleep(1.1)
+    renewed = run(lock(table, ttl=600, renew=True))
+    assert renewed["lock_changed"] is True and renewed["table_changes"] == []
+    assert int(item(aws, table)["expires_at"]["N"]) >= first_expiry + 540
+    assert "renewed the deploy lock of prod" in renewed["msg"]
+    refused = run(lock(table, run_id="run-b", holder="bob@ws2", renew=True))
+    assert refused["failed"] is True and "locked by alice@ws1" in refused["msg"]

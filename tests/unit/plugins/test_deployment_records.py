@@ -66,3 +66,30 @@ def test_record_and_last_are_exclusive(run_module, key_id):
     args = {"bucket": BUCKET, "prefix": PREFIX, "last": 1, "record": {}, "key": "k.json", "kms_key_id": key_id}
     result = run_module(module.main, args, region=REGION)
     assert result["failed"] is True and "mutually exclusive" in result["msg"]
+
+
+def test_a_retry_after_an_ambiguous_server_error_is_not_a_clash(run_module, aws, key_id, monkeypatch):
+    """The first PutObject succeeds but its answer is lost (a 5xx): the retry finds its own record."""
+    import botocore.client
+    from botocore.exceptions import ClientError
+
+    original = botocore.client.BaseClient._make_api_call
+    puts = []
+
+    def lose_the_first_answer(client, operation_name, api_params):
+        if operation_name == "PutObject":
+            puts.append(api_params["Key"])
+        result = original(client, operation_name, api_params)
+        if operation_name == "PutObject":
+            if len(puts) == 1:
+                raise ClientError({"Error": {"Code": "InternalError", "Message": "We encountered an internal error"},
+                                   "ResponseMetadata": {"HTTPStatusCode": 500}}, operation_name)  # fmt: skip
+        return result
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", lose_the_first_answer)
+    monkeypatch.setattr("ansible_collections.amazon.aws.plugins.module_utils.cloud.time.sleep", lambda _s: None)
+    result = write(run_module, key_id, "20261125T150000Z-amb.json", {"run_id": "amb"})
+    assert result.get("failed") is not True, result
+    assert len(puts) == 2  # retried, and the retry met the record of the first attempt
+    stored = aws("s3", REGION).get_object(Bucket=BUCKET, Key=PREFIX + "20261125T150000Z-amb.json")
+    assert json.loads(stored["Body"].read()) == {"run_id": "amb"}
