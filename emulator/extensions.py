@@ -19,6 +19,8 @@ EXTENSIONS: tuple[str, ...] = (
     "backup",
     "iam_managed_policies",
     "lambda_gaps",
+    # aws-profile fillers (inactive under the default profile); after the fillers they wrap
+    "dynamodb_table_states",
 )
 
 

@@ -43,6 +43,8 @@ DEFAULT_DURATIONS: dict[str, float] = {
     "rds.global.switchover": 120.0,  # SwitchoverGlobalCluster (managed planned failover)
     "rds.global.failover": 90.0,  # FailoverGlobalCluster with data loss allowed
     "dynamodb.table.create": 20.0,  # CREATING -> ACTIVE
+    "dynamodb.table.update": 10.0,  # UPDATING -> ACTIVE (billing mode, throughput, stream, indexes)
+    "dynamodb.table.delete": 10.0,  # DELETING -> gone
     "dynamodb.replica.create": 300.0,  # a global table replica: CREATING -> ACTIVE (table UPDATING)
     "dynamodb.replica.delete": 180.0,
     "lambda.function.create": 60.0,  # a VPC function: Pending -> Active (network interfaces)
