@@ -21,6 +21,7 @@ EXTENSIONS: tuple[str, ...] = (
     "lambda_gaps",
     # aws-profile fillers (inactive under the default profile); after the fillers they wrap
     "dynamodb_table_states",
+    "lambda_network_interfaces",
 )
 
 
