@@ -22,6 +22,7 @@ EXTENSIONS: tuple[str, ...] = (
     # aws-profile fillers (inactive under the default profile); after the fillers they wrap
     "dynamodb_table_states",
     "lambda_network_interfaces",
+    "s3_foreign_buckets",
 )
 
 

@@ -73,7 +73,8 @@ class Settings:
     error_rate: float = 0.0
     # Per-transition AWS durations overriding DEFAULT_DURATIONS.
     durations: dict[str, float] = dataclasses.field(default_factory=dict)
-    # Account-level facts of the aws profile (quotas and the like); each filler documents its keys.
+    # Account-level facts of the aws profile (quotas and the like); each filler documents its keys:
+    #   foreign_buckets: [] - S3 bucket names another account owns (emulator.s3_foreign_buckets)
     account: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     @property
