@@ -23,6 +23,7 @@ EXTENSIONS: tuple[str, ...] = (
     "dynamodb_table_states",
     "lambda_network_interfaces",
     "s3_foreign_buckets",
+    "s3_access_log_delivery",
 )
 
 
