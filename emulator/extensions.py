@@ -20,6 +20,11 @@ EXTENSIONS: tuple[str, ...] = (
     "iam_managed_policies",
     "lambda_gaps",
     "rds_event_subscriptions",
+    # aws-profile fillers (inactive under the default profile); after the fillers they wrap
+    "dynamodb_table_states",
+    "lambda_network_interfaces",
+    "s3_foreign_buckets",
+    "s3_access_log_delivery",
 )
 
 

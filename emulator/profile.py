@@ -43,6 +43,8 @@ DEFAULT_DURATIONS: dict[str, float] = {
     "rds.global.switchover": 120.0,  # SwitchoverGlobalCluster (managed planned failover)
     "rds.global.failover": 90.0,  # FailoverGlobalCluster with data loss allowed
     "dynamodb.table.create": 20.0,  # CREATING -> ACTIVE
+    "dynamodb.table.update": 10.0,  # UPDATING -> ACTIVE (billing mode, throughput, stream, indexes)
+    "dynamodb.table.delete": 10.0,  # DELETING -> gone
     "dynamodb.replica.create": 300.0,  # a global table replica: CREATING -> ACTIVE (table UPDATING)
     "dynamodb.replica.delete": 180.0,
     "lambda.function.create": 60.0,  # a VPC function: Pending -> Active (network interfaces)
@@ -71,7 +73,8 @@ class Settings:
     error_rate: float = 0.0
     # Per-transition AWS durations overriding DEFAULT_DURATIONS.
     durations: dict[str, float] = dataclasses.field(default_factory=dict)
-    # Account-level facts of the aws profile (quotas and the like); each filler documents its keys.
+    # Account-level facts of the aws profile (quotas and the like); each filler documents its keys:
+    #   foreign_buckets: [] - S3 bucket names another account owns (emulator.s3_foreign_buckets)
     account: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     @property
