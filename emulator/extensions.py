@@ -19,6 +19,8 @@ EXTENSIONS: tuple[str, ...] = (
     "backup",
     "iam_managed_policies",
     "lambda_gaps",
+    # aws profile rules; after lambda_gaps, whose AddPermission check must run before a permission is stamped.
+    "propagation",
 )
 
 
