@@ -21,6 +21,7 @@ EXTENSIONS: tuple[str, ...] = (
     "lambda_gaps",
     # aws profile rules; after lambda_gaps, whose AddPermission check must run before a permission is stamped.
     "propagation",
+    "lambda_states",
 )
 
 
