@@ -22,6 +22,7 @@ EXTENSIONS: tuple[str, ...] = (
     # aws profile rules; after lambda_gaps, whose AddPermission check must run before a permission is stamped.
     "propagation",
     "lambda_states",
+    "lambda_concurrency",
 )
 
 
