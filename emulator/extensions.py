@@ -23,6 +23,7 @@ EXTENSIONS: tuple[str, ...] = (
     "propagation",
     "lambda_states",
     "lambda_concurrency",
+    "iam_role_propagation",
 )
 
 
