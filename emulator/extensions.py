@@ -24,6 +24,7 @@ EXTENSIONS: tuple[str, ...] = (
     "lambda_states",
     "lambda_concurrency",
     "iam_role_propagation",
+    "kms_policy_propagation",
 )
 
 
