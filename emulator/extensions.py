@@ -25,6 +25,7 @@ EXTENSIONS: tuple[str, ...] = (
     "lambda_concurrency",
     "iam_role_propagation",
     "kms_policy_propagation",
+    "s3_lambda_notifications",
 )
 
 
