@@ -21,10 +21,17 @@ EXTENSIONS: tuple[str, ...] = (
     "lambda_gaps",
     "rds_event_subscriptions",
     # aws-profile fillers (inactive under the default profile); after the fillers they wrap
+    # (lambda_gaps' AddPermission check must run before a permission is stamped).
     "dynamodb_table_states",
     "lambda_network_interfaces",
     "s3_foreign_buckets",
     "s3_access_log_delivery",
+    "propagation",
+    "lambda_states",
+    "lambda_concurrency",
+    "iam_role_propagation",
+    "kms_policy_propagation",
+    "s3_lambda_notifications",
 )
 
 

@@ -48,6 +48,7 @@ DEFAULT_DURATIONS: dict[str, float] = {
     "dynamodb.replica.create": 300.0,  # a global table replica: CREATING -> ACTIVE (table UPDATING)
     "dynamodb.replica.delete": 180.0,
     "lambda.function.create": 60.0,  # a VPC function: Pending -> Active (network interfaces)
+    "lambda.function.create.no_vpc": 2.0,  # any other function: Pending -> Active
     "lambda.function.update": 10.0,  # LastUpdateStatus InProgress -> Successful
     "lambda.eni.linger": 1800.0,  # network interfaces kept after DeleteFunction
     "iam.role.propagation": 10.0,  # a new role is not yet assumable by a service
