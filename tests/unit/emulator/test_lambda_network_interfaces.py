@@ -14,8 +14,11 @@ import zipfile
 import botocore.exceptions
 import pytest
 
-HOLD = {"lambda.eni.linger": 1e9}
-RELEASE = {"lambda.eni.linger": 0}
+# The functions' roles are usable and the functions Active at once (IAM propagation and Lambda's
+# states are not what these tests are about).
+READY = {"iam.role.propagation": 0, "lambda.function.create": 0, "lambda.function.update": 0}
+HOLD = dict(READY, **{"lambda.eni.linger": 1e9})
+RELEASE = dict(READY, **{"lambda.eni.linger": 0})
 TRUST = {
     "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]
 }
