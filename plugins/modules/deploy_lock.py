@@ -194,7 +194,7 @@ lock_changed:
   type: bool
   sample: true
 changes:
-  description: One sentence per change made (or, in check mode, that would be made) to the lock item, the table or its key.
+  description: One sentence per change (made or, in check mode, planned) of the lock item, the table or its key.
   returned: always
   type: list
   elements: str

@@ -80,10 +80,9 @@ def test_a_retry_after_an_ambiguous_server_error_is_not_a_clash(run_module, aws,
         if operation_name == "PutObject":
             puts.append(api_params["Key"])
         result = original(client, operation_name, api_params)
-        if operation_name == "PutObject":
-            if len(puts) == 1:
-                raise ClientError({"Error": {"Code": "InternalError", "Message": "We encountered an internal error"},
-                                   "ResponseMetadata": {"HTTPStatusCode": 500}}, operation_name)  # fmt: skip
+        if operation_name == "PutObject" and len(puts) == 1:
+            error = {"Code": "InternalError", "Message": "We encountered an internal error"}
+            raise ClientError({"Error": error, "ResponseMetadata": {"HTTPStatusCode": 500}}, operation_name)
         return result
 
     monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", lose_the_first_answer)
