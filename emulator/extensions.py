@@ -16,6 +16,7 @@ EXTENSIONS: tuple[str, ...] = (
     "s3_policy_conditions",
     "kms_key_arns",
     "aurora",
+    "rds_catalog",
     "backup",
     "iam_managed_policies",
     "lambda_gaps",
