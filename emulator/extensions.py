@@ -16,7 +16,9 @@ EXTENSIONS: tuple[str, ...] = (
     "s3_policy_conditions",
     "kms_key_arns",
     "aurora",
+    # After aurora, whose global-cluster patches they build on.
     "rds_catalog",
+    "rds_states",
     "backup",
     "iam_managed_policies",
     "lambda_gaps",
