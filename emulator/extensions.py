@@ -16,9 +16,10 @@ EXTENSIONS: tuple[str, ...] = (
     "s3_policy_conditions",
     "kms_key_arns",
     "aurora",
-    # After aurora, whose global-cluster patches they build on.
+    # After aurora, whose global-cluster patches they build on; the rules wrap the states' patches.
     "rds_catalog",
     "rds_states",
+    "rds_rules",
     "backup",
     "iam_managed_policies",
     "lambda_gaps",
