@@ -20,6 +20,7 @@ EXTENSIONS: tuple[str, ...] = (
     "rds_catalog",
     "rds_states",
     "rds_rules",
+    "aurora_global_operations",
     "backup",
     "iam_managed_policies",
     "lambda_gaps",
