@@ -16,9 +16,10 @@ the call returns):
   follows the new primary.
 * FailoverGlobalCluster with AllowDataLoss: the same with ``IsDataLossAllowed: true``, Status ``pending``
   then ``failing-over`` for ``rds.global.failover``. The old primary is kept in the global database as a
-  secondary (AWS: when it becomes available again it is added back into the topology as a secondary,
-  which is why a failover is followed by a switchover to fail back); its member entry reports
-  SynchronizationStatus ``pending-resync`` for ``rds.global.join`` seconds, then ``connected``.
+  secondary: AWS adds it back into the topology as a secondary once it is reachable again, which is why the
+  API reference intends SwitchoverGlobalCluster "to fall back to the original primary after a global
+  database failover". Its member entry reports SynchronizationStatus ``pending-resync`` (a value of the
+  API's GlobalClusterMemberSynchronizationStatus) for ``rds.global.join`` seconds, then ``connected``.
 * SynchronizationStatus is reported for every member under the aws profile, and under the default
   profile once a global cluster has been switched or failed over (so moto's default answer is unchanged).
 * Refusals, checked in this order:
@@ -32,13 +33,14 @@ the call returns):
     InvalidDBClusterStateFault;
   - a switchover between clusters of different engine versions (the User Guide: same major, minor and
     patch level): InvalidGlobalClusterStateFault.
-  The codes are the faults the API reference lists for these operations; the messages are the faults'
+  The codes are the faults the API reference lists for these operations. The not-found messages are
+  moto's ("DBCluster <id> not found.") and emulator.aurora's; the state faults' messages are the faults'
   documented descriptions, since AWS's own texts for these cases were not found.
 
 Only AWS will show: the clusters' own Status while the operation runs, the global cluster's Status
 (``available`` here throughout), cancelling (FailoverState ``cancelling``), the data actually lost, the
 snapshot AWS may take of the old primary after a failover, an old primary that stays unreachable (here
-it always comes back), the change of each cluster's writer endpoint to the new primary, and the
+it always comes back), DNS of the global writer endpoint following the new primary, and the
 patch-level exceptions to the same-version rule.
 """
 

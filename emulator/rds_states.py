@@ -99,7 +99,7 @@ def _changes(resource, request, names) -> list[str]:
     for name in names:
         key = xform_name(name)
         value = request.get(key)
-        if value is None or value is False and name == "RotateMasterUserPassword":
+        if value is None or (value is False and name == "RotateMasterUserPassword"):
             continue
         if name == "CloudwatchLogsExportConfiguration":
             current = set(getattr(resource, "enabled_cloudwatch_logs_exports", []) or [])
