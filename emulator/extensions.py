@@ -16,6 +16,11 @@ EXTENSIONS: tuple[str, ...] = (
     "s3_policy_conditions",
     "kms_key_arns",
     "aurora",
+    # After aurora, whose global-cluster patches they build on; the rules wrap the states' patches.
+    "rds_catalog",
+    "rds_states",
+    "rds_rules",
+    "aurora_global_operations",
     "backup",
     "iam_managed_policies",
     "lambda_gaps",

@@ -37,9 +37,11 @@ DEFAULT_DURATIONS: dict[str, float] = {
     "rds.cluster.modify": 60.0,  # modifying -> available
     "rds.cluster.delete": 300.0,  # deleting -> gone
     "rds.instance.create": 540.0,  # creating -> (configuring-enhanced-monitoring) -> available
+    "rds.instance.monitoring": 60.0,  # the configuring-enhanced-monitoring part of rds.instance.create
     "rds.instance.modify": 120.0,
     "rds.instance.delete": 420.0,
-    "rds.global.join": 900.0,  # a secondary cluster joining a global database
+    "rds.global.join": 900.0,  # a secondary cluster joining a global database (also: an old primary resyncing)
+    "rds.global.detach": 180.0,  # RemoveFromGlobalCluster: the detached cluster is promoting -> available
     "rds.global.switchover": 120.0,  # SwitchoverGlobalCluster (managed planned failover)
     "rds.global.failover": 90.0,  # FailoverGlobalCluster with data loss allowed
     "dynamodb.table.create": 20.0,  # CREATING -> ACTIVE
