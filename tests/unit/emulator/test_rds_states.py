@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from rds_support import (
     FAST,
     SEEN,
@@ -35,9 +37,10 @@ def test_an_instance_configures_enhanced_monitoring_before_it_is_available(aws_p
     cluster, instance = name("states"), name("states-i")
     create_cluster(rds, cluster)
     wait_available(rds, cluster)
-    created = create_instance(
-        rds, instance, cluster, MonitoringInterval=60, MonitoringRoleArn="arn:aws:iam::123456789012:role/monitoring"
-    )
+    trust = {"Statement": [{"Effect": "Allow", "Principal": {"Service": "monitoring.rds.amazonaws.com"},
+                            "Action": "sts:AssumeRole"}]}  # fmt: skip
+    role = aws_profile.client("iam").create_role(RoleName=name("monitoring"), AssumeRolePolicyDocument=json.dumps(trust))
+    created = create_instance(rds, instance, cluster, MonitoringInterval=60, MonitoringRoleArn=role["Role"]["Arn"])
     assert created["DBInstanceStatus"] == "creating"
     seen = observe(lambda: instance_status(rds, instance), lambda s: s == "available")
     assert seen == ["creating", "configuring-enhanced-monitoring", "available"]
