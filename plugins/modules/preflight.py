@@ -200,7 +200,8 @@ class Preflight(AwsResource):
             reads["lambda"] = self.lambda_settings
             reads["reserved"] = lambda: self.function_reservation(function) if function else None
         names = sorted(reads)
-        found = dict(zip(names, self.concurrently(*[reads[n] for n in names])))
+        answers = self.concurrently(*[reads[n] for n in names])
+        found = dict((name, answers[i]) for i, name in enumerate(names))
 
         region = self.region
         problems = checks.zone_problems(region, found["zones"], p["zone_count"])

@@ -39,7 +39,8 @@ def test_an_instance_configures_enhanced_monitoring_before_it_is_available(aws_p
     wait_available(rds, cluster)
     trust = {"Statement": [{"Effect": "Allow", "Principal": {"Service": "monitoring.rds.amazonaws.com"},
                             "Action": "sts:AssumeRole"}]}  # fmt: skip
-    role = aws_profile.client("iam").create_role(RoleName=name("monitoring"), AssumeRolePolicyDocument=json.dumps(trust))
+    iam = aws_profile.client("iam")
+    role = iam.create_role(RoleName=name("monitoring"), AssumeRolePolicyDocument=json.dumps(trust))
     created = create_instance(rds, instance, cluster, MonitoringInterval=60, MonitoringRoleArn=role["Role"]["Arn"])
     assert created["DBInstanceStatus"] == "creating"
     seen = observe(lambda: instance_status(rds, instance), lambda s: s == "available")
