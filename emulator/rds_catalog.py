@@ -202,7 +202,7 @@ def _engine_versions() -> tuple[dict[str, Any], ...]:
         answers.append(
             {
                 "Engine": ENGINE,
-                "MajorEngineVersion": engine_version.split(".mysql_aurora.")[0],
+                "MajorEngineVersion": engine_version.split(".mysql_aurora.", maxsplit=1)[0],
                 "EngineVersion": engine_version,
                 "DBParameterGroupFamily": _family(engine_version),
                 "DBEngineDescription": "Aurora MySQL",

@@ -176,17 +176,26 @@ def load_outputs(env: str) -> dict:
     return json.loads((REPO_ROOT / "outputs" / f"{env}.json").read_text())
 
 
-@pytest.fixture
-def run_module(emulator_url):
-    """run_module(module_main, args, region='us-east-1', check_mode=False, diff=False) against the emulator."""
-
+def _module_runner(url):
     def run(main, args: dict, region: str = "us-east-1", check_mode: bool = False, diff: bool = False) -> dict:
         connection = {
             "region": region,
-            "endpoint_url": emulator_url,
+            "endpoint_url": url,
             "access_key": FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
             "secret_key": FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
         }
         return call_module(main, {**connection, **args}, check_mode=check_mode, diff=diff)
 
     return run
+
+
+@pytest.fixture
+def run_module(emulator_url):
+    """run_module(module_main, args, region='us-east-1', check_mode=False, diff=False) against the emulator."""
+    return _module_runner(emulator_url)
+
+
+@pytest.fixture
+def run_aws_module(aws_profile):
+    """run_module against the aws-profile emulator (settings reset for the test; change them with aws_profile.set)."""
+    return _module_runner(aws_profile.url)

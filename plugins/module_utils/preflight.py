@@ -12,14 +12,30 @@ __metaclass__ = type
 MIN_UNRESERVED_CONCURRENCY = 100
 # Aurora global databases take no burstable (db.t*) class.
 BURSTABLE_PREFIX = "db.t"
-# Longest list of allowed values a sentence shows.
-SHOWN = 12
 
 
-def _allowed(values):
-    values = sorted(values)
-    shown = ", ".join(values[:SHOWN])
-    return shown + (" and %d more" % (len(values) - SHOWN) if len(values) > SHOWN else "")
+SIZES = ("micro", "small", "medium", "large", "xlarge")
+
+
+def _size_rank(size):
+    """medium < large < xlarge < 2xlarge < 4xlarge ... (AWS's order of instance sizes)."""
+    if size in SIZES:
+        return (SIZES.index(size), 0)
+    digits = size[: -len("xlarge")] if size.endswith("xlarge") else ""
+    return (len(SIZES), int(digits) if digits.isdigit() else 0)
+
+
+def _allowed(classes):
+    """Instance classes compactly, by family: 'db.r5.{large,xlarge,2xlarge}, db.t4g.{medium,large}'."""
+    families = {}
+    for name in classes:
+        family, _dot, size = name.rpartition(".")
+        families.setdefault(family, []).append(size)
+    shown = []
+    for family, sizes in sorted(families.items()):
+        sizes = sorted(sizes, key=_size_rank)
+        shown.append("%s.{%s}" % (family, ",".join(sizes)) if len(sizes) > 1 else "%s.%s" % (family, sizes[0]))
+    return ", ".join(shown)
 
 
 def zone_problems(region, zones, zone_count):

@@ -151,9 +151,8 @@ class Preflight(AwsResource):
         return [v["EngineVersion"] for v in (found or {}).get("DBEngineVersions", [])]
 
     def orderable(self, aurora):
-        found = self.paginate("describe the orderable instance classes of %s %s" % (aurora["engine"],
-                                                                                   aurora["engine_version"]),
-                              self.client("rds"), "describe_orderable_db_instance_options",
+        what = "describe the orderable instance classes of %s %s" % (aurora["engine"], aurora["engine_version"])
+        found = self.paginate(what, self.client("rds"), "describe_orderable_db_instance_options",
                               Engine=aurora["engine"], EngineVersion=aurora["engine_version"])
         return found.get("OrderableDBInstanceOptions", [])
 

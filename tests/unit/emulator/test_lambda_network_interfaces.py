@@ -131,7 +131,7 @@ def test_a_vpc_config_change_releases_the_old_subnet_and_an_interface_is_shared(
     aws_profile.set(durations=HOLD)
     ec2, lam, iam = aws_profile.client("ec2"), aws_profile.client("lambda"), aws_profile.client("iam")
     net = network(ec2)
-    first, second = (f"eni-{uuid.uuid4().hex[:8]}" for _ in range(2))
+    first, second = f"eni-{uuid.uuid4().hex[:8]}", f"eni-{uuid.uuid4().hex[:8]}"
     old, new = net["subnets"]
     create_function(lam, iam, first, [old], [net["group"]])
     create_function(lam, iam, second, [old], [net["group"]])
