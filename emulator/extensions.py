@@ -19,6 +19,9 @@ EXTENSIONS: tuple[str, ...] = (
     "backup",
     "iam_managed_policies",
     "lambda_gaps",
+    "lambda_runtime",
+    "s3_lambda_notifications",
+    "apigateway_invoke",
 )
 
 
