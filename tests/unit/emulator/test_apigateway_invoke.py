@@ -360,3 +360,17 @@ def test_invoke_url_helper():
         == "http://127.0.0.1:5000/_tap/execute-api/abcd1234/dev"
     )
     assert wait_for(lambda: True, "nothing") is True
+
+
+# ----------------------------------------------------------------------------- aws profile
+def test_the_api_answers_under_the_aws_profile(aws_profile, tmp_path_factory):
+    url = aws_profile.url
+    stack = deploy_processor(url, REGION, "apitaws", tmp_path_factory.mktemp("apitaws-build"))
+    client(url, "lambda", REGION).get_waiter("function_active_v2").wait(
+        FunctionName=stack["name"], WaiterConfig={"Delay": 0.2, "MaxAttempts": 100}
+    )
+    put_session(url, stack, "apitaws-known")
+    process = invoke_url(url, stack["invoke_url"]) + "/process"
+    status, _, body = signed("POST", process, REGION, body_of({"session_id": "apitaws-known"}))
+    assert status == 200 and json.loads(body)["session_id"] == "apitaws-known"
+    assert http("POST", process, body_of({"session_id": "apitaws-known"}))[0] == 403
