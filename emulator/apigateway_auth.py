@@ -87,7 +87,7 @@ def _canonical_query(raw_query: str) -> str:
     for pair in raw_query.split("&") if raw_query else []:
         if not pair:
             continue
-        key, _, value = pair.partition("=")
+        key, dummy, value = pair.partition("=")
         pairs.append((quote(unquote(key), safe="-_.~"), quote(unquote(value), safe="-_.~")))
     return "&".join(f"{k}={v}" for k, v in sorted(pairs))
 
@@ -122,7 +122,7 @@ def verify_sigv4(
     scope = parts["Credential"].split("/")
     if len(scope) != 5 or scope[4] != "aws4_request":
         raise Refused(403, f"Authorization header is malformed: Credential={parts['Credential']}")
-    access_key, scope_date, scope_region, scope_service, _ = scope
+    access_key, scope_date, scope_region, scope_service = scope[:4]
     known = _secret_for(access_key)
     if known is None:
         raise Refused(403, INVALID_TOKEN)

@@ -131,8 +131,8 @@ def _stage_and_path(api: Any, path: str) -> tuple[Any, str]:
 
 def _match_template(template: str, path: str) -> tuple[dict[str, str], int, int] | None:
     """(path parameters, variables, greedy) when the route path template matches the request path."""
-    t_parts = [p for p in template.strip("/").split("/")] if template.strip("/") else []
-    p_parts = [p for p in path.strip("/").split("/")] if path.strip("/") else []
+    t_parts = template.strip("/").split("/") if template.strip("/") else []
+    p_parts = path.strip("/").split("/") if path.strip("/") else []
     params: dict[str, str] = {}
     variables = greedy = 0
     for index, part in enumerate(t_parts):
@@ -162,7 +162,7 @@ def _route(api: Any, method: str, path: str) -> tuple[Any, dict[str, str]]:
             rank = (1, 0, 0, 0)
             params: dict[str, str] = {}
         else:
-            route_method, _, template = key.partition(" ")
+            route_method, dummy, template = key.partition(" ")
             if route_method not in (method, "ANY"):
                 continue
             matched = _match_template(template, path)
@@ -356,7 +356,7 @@ def _source_arn(api: Any, region: str, account_id: str, stage: Any, route: Any) 
     if route.route_key == "$default":
         resource = "$default"
     else:
-        method, _, template = route.route_key.partition(" ")
+        method, dummy, template = route.route_key.partition(" ")
         resource = f"{'*' if method == 'ANY' else method}/{template.lstrip('/')}"
     return f"arn:{partition}:execute-api:{region}:{account_id}:{api.api_id}/{stage.name}/{resource}"
 
@@ -475,7 +475,7 @@ def _access_log(api, stage, region, account_id, request, route, status, length, 
 
 # --------------------------------------------------------------------------- WSGI
 def _reply(start_response, status: int, headers: list[tuple[str, str]], body: bytes, request_id: str) -> list[bytes]:
-    names = {name.lower() for name, _ in headers}
+    names = {header[0].lower() for header in headers}
     headers = list(headers) + [("apigw-requestid", request_id), ("content-length", str(len(body)))]
     if "content-type" not in names and body:
         headers.append(("content-type", "text/plain; charset=utf-8"))
@@ -524,7 +524,7 @@ def target(environ: dict[str, Any]) -> tuple[str, str, str | None] | None:
     """(api id, /<stage>/<path>, host) when the request is for an invoke endpoint, else None."""
     if environ.get("PATH_INFO", "").startswith(PREFIX):
         raw_path = urlsplit(environ.get("RAW_URI") or environ.get("REQUEST_URI") or environ["PATH_INFO"]).path
-        api_id, _, rest = raw_path[len(PREFIX) :].partition("/")
+        api_id, dummy, rest = raw_path[len(PREFIX) :].partition("/")
         return api_id, "/" + rest, None
     host = environ.get("HTTP_HOST", "")
     match = HOST.match(host)

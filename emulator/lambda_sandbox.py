@@ -131,7 +131,7 @@ class _Worker:
             wait = deadline - time.monotonic()
             if wait <= 0:
                 return None
-            ready, _, _ = select.select([self._result_read], [], [], wait)
+            ready = select.select([self._result_read], [], [], wait)[0]
             if not ready:
                 return None
             chunk = os.read(self._result_read, remaining)

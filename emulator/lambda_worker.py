@@ -82,12 +82,12 @@ class Context:
 class _Encoder(json.JSONEncoder):
     """Decimals as numbers, as the runtime's simplejson marshaller writes them."""
 
-    def default(self, value):
-        if isinstance(value, decimal.Decimal):
-            if value.is_nan():
+    def default(self, o):
+        if isinstance(o, decimal.Decimal):
+            if o.is_nan():
                 return math.nan
-            return float(value) if value != value.to_integral_value() else int(value)
-        return super().default(value)
+            return float(o) if o != o.to_integral_value() else int(o)
+        return super().default(o)
 
 
 class _RequestIdFilter(logging.Filter):

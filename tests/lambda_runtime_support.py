@@ -11,6 +11,7 @@ import time
 import urllib.error
 import urllib.request
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import boto3
@@ -40,7 +41,7 @@ def client(url: str, service: str, region: str):
 
 def wait_for(check, what: str, attempts: int = 300, pause: float = 0.05):
     """Poll check() until it returns something truthy (short sleeps, bounded); fail naming what."""
-    for _ in range(attempts):
+    for _attempt in range(attempts):
         found = check()
         if found:
             return found
@@ -171,18 +172,30 @@ def queue_messages(url: str, region: str, queue_name: str) -> list[dict]:
     return sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
 
 
-def http(method: str, url: str, body: bytes | None = None, headers: dict | None = None) -> tuple[int, dict, bytes]:
-    """(status, lower-case headers, body) of one request; HTTP errors are answers too."""
+@dataclass
+class Reply:
+    """An HTTP answer: status, headers (lower-case names), body."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self):
+        return json.loads(self.body)
+
+
+def http(method: str, url: str, body: bytes | None = None, headers: dict | None = None) -> Reply:
+    """One request; HTTP errors are answers too."""
     request = urllib.request.Request(url, data=body, method=method, headers=headers or {})
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
-            return response.status, {k.lower(): v for k, v in response.headers.items()}, response.read()
+            return Reply(response.status, {k.lower(): v for k, v in response.headers.items()}, response.read())
     except urllib.error.HTTPError as error:
-        return error.code, {k.lower(): v for k, v in error.headers.items()}, error.read()
+        return Reply(error.code, {k.lower(): v for k, v in error.headers.items()}, error.read())
 
 
 def signed(method: str, url: str, region: str, body: bytes = b"", headers: dict | None = None,
-           credentials: Credentials = CREDENTIALS) -> tuple[int, dict, bytes]:  # fmt: skip
+           credentials: Credentials = CREDENTIALS) -> Reply:  # fmt: skip
     """A request signed with SigV4 for execute-api, as an IAM caller of the API sends it."""
     request = AWSRequest(method=method, url=url, data=body, headers=dict(headers or {}))
     SigV4Auth(credentials, "execute-api", region).add_auth(request)

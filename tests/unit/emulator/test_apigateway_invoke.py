@@ -6,16 +6,20 @@ apigatewayv2_http_api); an echo function behind a JWT-protected API shows the ev
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 import uuid
 
 import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 from emulator.apigateway_invoke import invoke_url
 from lambda_runtime_support import (
     ACCOUNT,
+    CREDENTIALS,
     TRUST,
     client,
     deploy_processor,
@@ -24,7 +28,6 @@ from lambda_runtime_support import (
     log_events,
     run_module,
     signed,
-    wait_for,
     zip_of,
 )
 
@@ -32,6 +35,7 @@ REGION = "ca-central-1"
 ENV = "apit"
 ISSUER = "https://cognito-idp.ca-central-1.amazonaws.com/ca-central-1_Example"
 AUDIENCE = "app-client"
+JSON_TYPE = {"content-type": "application/json"}
 
 ECHO = """
 import json
@@ -111,81 +115,66 @@ def token(**overrides) -> str:
 
 
 def bearer(value: str) -> dict:
-    return {"Authorization": f"Bearer {value}", "content-type": "application/json"}
+    return {"Authorization": f"Bearer {value}", **JSON_TYPE}
 
 
 # ----------------------------------------------------------------------------- AWS_IAM (the project's API)
 def test_signed_post_process_returns_the_item(stack, process_url, emulator_url):
     put_session(emulator_url, stack, "apit-known")
-    status, headers, body = signed(
-        "POST", process_url, REGION, body_of({"session_id": "apit-known"}), {"content-type": "application/json"}
-    )
-    assert status == 200, body
-    assert json.loads(body) == {"session_id": "apit-known", "data": "stored", "size": 6}
-    assert headers["content-type"] == "application/json" and headers["apigw-requestid"]
+    reply = signed("POST", process_url, REGION, body_of({"session_id": "apit-known"}), JSON_TYPE)
+    assert reply.status == 200, reply.body
+    assert reply.json() == {"session_id": "apit-known", "data": "stored", "size": 6}
+    assert reply.headers["content-type"] == "application/json" and reply.headers["apigw-requestid"]
 
 
 def test_signed_post_with_an_unknown_id_is_404(process_url):
-    status, _, body = signed(
-        "POST", process_url, REGION, body_of({"session_id": "apit-unknown"}), {"content-type": "application/json"}
-    )
-    assert status == 404 and json.loads(body) == {"message": "session not found"}
+    reply = signed("POST", process_url, REGION, body_of({"session_id": "apit-unknown"}), JSON_TYPE)
+    assert reply.status == 404 and reply.json() == {"message": "session not found"}
 
 
 def test_signed_post_without_a_body_is_400(process_url):
-    status, _, body = signed("POST", process_url, REGION)
-    assert status == 400 and json.loads(body) == {"message": "request body is required"}
+    reply = signed("POST", process_url, REGION)
+    assert reply.status == 400 and reply.json() == {"message": "request body is required"}
 
 
 def test_unsigned_request_is_forbidden(process_url):
-    status, headers, body = http("POST", process_url, body_of({"session_id": "apit-known"}))
-    assert status == 403 and json.loads(body) == {"message": "Forbidden"}
-    assert headers["content-type"] == "application/json"
+    reply = http("POST", process_url, body_of({"session_id": "apit-known"}))
+    assert reply.status == 403 and reply.json() == {"message": "Forbidden"}
+    assert reply.headers["content-type"] == "application/json"
 
 
 def test_signature_with_a_wrong_secret_is_refused(process_url):
     wrong = Credentials("tap-emulator", "not-the-emulator-key")
-    status, _, body = signed("POST", process_url, REGION, body_of({"session_id": "x"}), credentials=wrong)
-    assert status == 403
-    assert json.loads(body)["message"].startswith("The request signature we calculated does not match")
+    reply = signed("POST", process_url, REGION, body_of({"session_id": "x"}), credentials=wrong)
+    assert reply.status == 403
+    assert reply.json()["message"].startswith("The request signature we calculated does not match")
 
 
 def test_unknown_access_key_and_wrong_region_are_refused(process_url):
-    status, _, body = signed("POST", process_url, REGION, credentials=Credentials("AKIAUNKNOWN", "secret"))
-    assert status == 403 and json.loads(body) == {"message": "The security token included in the request is invalid."}
-    status, _, body = signed("POST", process_url, "us-east-1")
-    assert status == 403 and json.loads(body) == {"message": "Credential should be scoped to a valid region. "}
+    reply = signed("POST", process_url, REGION, credentials=Credentials("AKIAUNKNOWN", "secret"))
+    assert reply.status == 403 and reply.json() == {"message": "The security token included in the request is invalid."}
+    reply = signed("POST", process_url, "us-east-1")
+    assert reply.status == 403 and reply.json() == {"message": "Credential should be scoped to a valid region. "}
 
 
 def test_a_tampered_body_breaks_the_signature(process_url):
-    from botocore.auth import SigV4Auth
-    from botocore.awsrequest import AWSRequest
-
-    from lambda_runtime_support import CREDENTIALS
-
     request = AWSRequest(method="POST", url=process_url, data=body_of({"session_id": "a"}))
     SigV4Auth(CREDENTIALS, "execute-api", REGION).add_auth(request)
-    status, _, _ = http("POST", process_url, body_of({"session_id": "b"}), dict(request.headers.items()))
-    assert status == 403
+    assert http("POST", process_url, body_of({"session_id": "b"}), dict(request.headers.items())).status == 403
 
 
 def test_the_real_invoke_url_through_the_host_header(stack, emulator_url):
     """The stage invoke URL itself, with the emulator as the address (Host routing)."""
     put_session(emulator_url, stack, "apit-host")
     real = stack["invoke_url"] + "/process"  # https://<id>.execute-api.<region>.amazonaws.com/<stage>/process
-    from botocore.auth import SigV4Auth
-    from botocore.awsrequest import AWSRequest
-
-    from lambda_runtime_support import CREDENTIALS
-
     data = body_of({"session_id": "apit-host"})
-    request = AWSRequest(method="POST", url=real, data=data, headers={"content-type": "application/json"})
+    request = AWSRequest(method="POST", url=real, data=data, headers=JSON_TYPE)
     SigV4Auth(CREDENTIALS, "execute-api", REGION).add_auth(request)
     host, path = real.removeprefix("https://").split("/", 1)
     headers = dict(request.headers.items(), Host=host)  # the address is the emulator's, the host the API's
-    status, _, body = http("POST", f"{emulator_url}/{path}", data, headers)
-    assert status == 200, body
-    assert json.loads(body)["session_id"] == "apit-host"
+    reply = http("POST", f"{emulator_url}/{path}", data, headers)
+    assert reply.status == 200, reply.body
+    assert reply.json()["session_id"] == "apit-host"
 
 
 def test_unknown_route_stage_and_api_are_not_found(stack, emulator_url, process_url):
@@ -195,27 +184,26 @@ def test_unknown_route_stage_and_api_are_not_found(stack, emulator_url, process_
         base.rsplit("/", 1)[0] + "/nostage/process",
         f"{emulator_url}/_tap/execute-api/zzzzzzzz/x/process",
     ):
-        status, _, body = signed("POST", url, REGION)
-        assert (status, json.loads(body)) == (404, {"message": "Not Found"}), url
-    status, _, _ = signed("GET", process_url, REGION)
-    assert status == 404
+        reply = signed("POST", url, REGION)
+        assert (reply.status, reply.json()) == (404, {"message": "Not Found"}), url
+    assert signed("GET", process_url, REGION).status == 404
 
 
 def test_access_log_line_per_request(stack, process_url, emulator_url):
-    status, headers, _ = signed("POST", process_url, REGION, body_of({"session_id": "apit-log"}))
-    request_id = headers["apigw-requestid"]
+    reply = signed("POST", process_url, REGION, body_of({"session_id": "apit-log"}))
+    request_id = reply.headers["apigw-requestid"]
     streams = log_events(emulator_url, REGION, stack["access_log_group"])
     lines = [json.loads(line) for messages in streams.values() for line in messages]
     [line] = [entry for entry in lines if entry["requestId"] == request_id]
-    assert line["status"] == str(status) == "404"
+    assert line["status"] == str(reply.status) == "404"
     assert line["routeKey"] == "POST /process" and line["httpMethod"] == "POST"
     assert line["integrationStatus"] == "200"
 
 
 # ----------------------------------------------------------------------------- JWT
 def test_jwt_route_without_a_token_is_unauthorized(echo):
-    status, _, body = http("POST", echo["url"] + "/echo", b"{}", {"content-type": "application/json"})
-    assert status == 401 and json.loads(body) == {"message": "Unauthorized"}
+    reply = http("POST", echo["url"] + "/echo", b"{}", JSON_TYPE)
+    assert reply.status == 401 and reply.json() == {"message": "Unauthorized"}
 
 
 @pytest.mark.parametrize(
@@ -229,23 +217,22 @@ def test_jwt_route_without_a_token_is_unauthorized(echo):
     ids=["issuer", "audience", "expired", "not-yet-valid"],
 )
 def test_jwt_route_refuses_a_token_with_wrong_claims(echo, bad):
-    status, _, body = http("POST", echo["url"] + "/echo", b"{}", bearer(token(**bad)))
-    assert status == 401 and json.loads(body) == {"message": "Unauthorized"}
+    reply = http("POST", echo["url"] + "/echo", b"{}", bearer(token(**bad)))
+    assert reply.status == 401 and reply.json() == {"message": "Unauthorized"}
 
 
 def test_jwt_route_refuses_an_unsigned_token(echo):
     claims = {"iss": ISSUER, "aud": AUDIENCE, "exp": int(time.time()) + 600}
-    status, _, _ = http("POST", echo["url"] + "/echo", b"{}", bearer(jwt(claims, alg="none")))
-    assert status == 401
+    assert http("POST", echo["url"] + "/echo", b"{}", bearer(jwt(claims, alg="none"))).status == 401
 
 
 def test_jwt_route_accepts_a_valid_token_and_passes_the_event(echo):
     data = body_of({"hello": "world"})
     headers = bearer(token(client_id="ignored-when-aud-is-present", scope="openid profile"))
     headers["X-Custom"] = "v1"
-    status, response_headers, body = http("POST", echo["url"] + "/echo?b=2&a=1&a=3", data, headers)
-    assert status == 200, body
-    event = json.loads(body)
+    reply = http("POST", echo["url"] + "/echo?b=2&a=1&a=3", data, headers)
+    assert reply.status == 200, reply.body
+    event = reply.json()
     assert event["version"] == "2.0" and event["routeKey"] == "POST /echo"
     assert event["rawPath"] == "/test/echo" and event["rawQueryString"] == "b=2&a=1&a=3"
     assert event["queryStringParameters"] == {"a": "1,3", "b": "2"}
@@ -255,7 +242,7 @@ def test_jwt_route_accepts_a_valid_token_and_passes_the_event(echo):
     assert context["http"]["method"] == "POST" and context["http"]["path"] == "/test/echo"
     assert context["stage"] == "test" and context["apiId"] == echo["api_id"]
     assert context["domainName"] == f"{echo['api_id']}.execute-api.{REGION}.amazonaws.com"
-    assert context["requestId"] == response_headers["apigw-requestid"]
+    assert context["requestId"] == reply.headers["apigw-requestid"]
     assert context["accountId"] == ACCOUNT and context["routeKey"] == "POST /echo"
     claims = context["authorizer"]["jwt"]["claims"]
     assert claims["iss"] == ISSUER and claims["aud"] == AUDIENCE and claims["sub"] == "user-1"
@@ -265,23 +252,19 @@ def test_jwt_route_accepts_a_valid_token_and_passes_the_event(echo):
 
 def test_jwt_token_without_bearer_prefix_and_client_id_audience(echo):
     value = token(aud=None, client_id=AUDIENCE)
-    status, _, _ = http("POST", echo["url"] + "/echo", b"{}", {"Authorization": value})
-    assert status == 200
+    assert http("POST", echo["url"] + "/echo", b"{}", {"Authorization": value}).status == 200
 
 
 def test_path_parameters_greedy_routes_and_binary_bodies(echo):
-    status, _, body = http("GET", echo["url"] + "/items/42", headers=bearer(token()))
-    event = json.loads(body)
-    assert status == 200 and event["routeKey"] == "GET /items/{id}" and event["pathParameters"] == {"id": "42"}
+    reply = http("GET", echo["url"] + "/items/42", headers=bearer(token()))
+    event = reply.json()
+    assert reply.status == 200 and event["routeKey"] == "GET /items/{id}" and event["pathParameters"] == {"id": "42"}
     assert "body" not in event
     raw = bytes(range(256))
-    status, _, body = http("PUT", echo["url"] + "/files/a/b.bin", raw,
-                           {**bearer(token()), "content-type": "application/octet-stream"})  # fmt: skip
-    event = json.loads(body)
+    headers = {**bearer(token()), "content-type": "application/octet-stream"}
+    event = http("PUT", echo["url"] + "/files/a/b.bin", raw, headers).json()
     assert event["routeKey"] == "ANY /files/{path+}" and event["pathParameters"] == {"path": "a/b.bin"}
     assert event["isBase64Encoded"] is True
-    import base64
-
     assert base64.b64decode(event["body"]) == raw
 
 
@@ -290,10 +273,9 @@ def test_route_authorization_scopes(echo, emulator_url):
     route = next(r for r in apigw.get_routes(ApiId=echo["api_id"])["Items"] if r["RouteKey"] == "GET /items/{id}")
     apigw.update_route(ApiId=echo["api_id"], RouteId=route["RouteId"], AuthorizationScopes=["items/read"])
     try:
-        status, _, body = http("GET", echo["url"] + "/items/1", headers=bearer(token(scope="openid")))
-        assert status == 403 and json.loads(body) == {"message": "Forbidden"}
-        status, _, _ = http("GET", echo["url"] + "/items/1", headers=bearer(token(scope="openid items/read")))
-        assert status == 200
+        reply = http("GET", echo["url"] + "/items/1", headers=bearer(token(scope="openid")))
+        assert reply.status == 403 and reply.json() == {"message": "Forbidden"}
+        assert http("GET", echo["url"] + "/items/1", headers=bearer(token(scope="openid items/read"))).status == 200
     finally:
         apigw.update_route(ApiId=echo["api_id"], RouteId=route["RouteId"], AuthorizationScopes=[])
 
@@ -306,18 +288,17 @@ def test_the_functions_answer_becomes_the_response(echo):
         "cookies": ["a=1; Path=/", "b=2"],
         "body": "created",
     }
-    status, headers, body = http("POST", echo["url"] + "/echo", body_of({"respond": respond}), bearer(token()))
-    assert (status, body) == (201, b"created")
-    assert headers["x-answer"] == "yes" and headers["content-type"] == "text/plain"
+    reply = http("POST", echo["url"] + "/echo", body_of({"respond": respond}), bearer(token()))
+    assert (reply.status, reply.body) == (201, b"created")
+    assert reply.headers["x-answer"] == "yes" and reply.headers["content-type"] == "text/plain"
 
-    status, headers, body = http(
-        "POST", echo["url"] + "/echo", body_of({"respond": {"plain": "json"}}), bearer(token())
-    )
-    assert status == 200 and headers["content-type"] == "application/json" and json.loads(body) == {"plain": "json"}
+    reply = http("POST", echo["url"] + "/echo", body_of({"respond": {"plain": "json"}}), bearer(token()))
+    assert reply.status == 200 and reply.headers["content-type"] == "application/json"
+    assert reply.json() == {"plain": "json"}
 
     encoded = {"statusCode": 200, "body": "aGVsbG8=", "isBase64Encoded": True}
-    status, _, body = http("POST", echo["url"] + "/echo", body_of({"respond": encoded}), bearer(token()))
-    assert (status, body) == (200, b"hello")
+    reply = http("POST", echo["url"] + "/echo", body_of({"respond": encoded}), bearer(token()))
+    assert (reply.status, reply.body) == (200, b"hello")
 
 
 def test_missing_invoke_permission_is_an_internal_error(echo, emulator_url):
@@ -325,8 +306,8 @@ def test_missing_invoke_permission_is_an_internal_error(echo, emulator_url):
     statement = json.loads(lam.get_policy(FunctionName="apit-echo")["Policy"])["Statement"][0]
     lam.remove_permission(FunctionName="apit-echo", StatementId="apigateway-invoke")
     try:
-        status, _, body = http("POST", echo["url"] + "/echo", b"{}", bearer(token()))
-        assert status == 500 and json.loads(body) == {"message": "Internal Server Error"}
+        reply = http("POST", echo["url"] + "/echo", b"{}", bearer(token()))
+        assert reply.status == 500 and reply.json() == {"message": "Internal Server Error"}
     finally:
         lam.add_permission(
             FunctionName="apit-echo",
@@ -335,8 +316,7 @@ def test_missing_invoke_permission_is_an_internal_error(echo, emulator_url):
             Principal="apigateway.amazonaws.com",
             SourceArn=statement["Condition"]["ArnLike"]["AWS:SourceArn"],
         )
-    status, _, _ = http("POST", echo["url"] + "/echo", b"{}", bearer(token()))
-    assert status == 200
+    assert http("POST", echo["url"] + "/echo", b"{}", bearer(token())).status == 200
 
 
 def test_stage_throttling(echo, emulator_url):
@@ -348,10 +328,10 @@ def test_stage_throttling(echo, emulator_url):
         DefaultRouteSettings={"ThrottlingBurstLimit": 1, "ThrottlingRateLimit": 0.001},
     )
     url = echo["url"].rsplit("/", 1)[0] + f"/{name}/echo"
-    first, _, _ = http("POST", url, b"{}", bearer(token()))
-    second, _, body = http("POST", url, b"{}", bearer(token()))
-    assert first != 429
-    assert second == 429 and json.loads(body) == {"message": "Too Many Requests"}
+    first = http("POST", url, b"{}", bearer(token()))
+    second = http("POST", url, b"{}", bearer(token()))
+    assert first.status != 429
+    assert second.status == 429 and second.json() == {"message": "Too Many Requests"}
 
 
 def test_invoke_url_helper():
@@ -359,7 +339,6 @@ def test_invoke_url_helper():
         invoke_url("http://127.0.0.1:5000", "https://abcd1234.execute-api.eu-west-1.amazonaws.com/dev")
         == "http://127.0.0.1:5000/_tap/execute-api/abcd1234/dev"
     )
-    assert wait_for(lambda: True, "nothing") is True
 
 
 # ----------------------------------------------------------------------------- aws profile
@@ -371,6 +350,6 @@ def test_the_api_answers_under_the_aws_profile(aws_profile, tmp_path_factory):
     )
     put_session(url, stack, "apitaws-known")
     process = invoke_url(url, stack["invoke_url"]) + "/process"
-    status, _, body = signed("POST", process, REGION, body_of({"session_id": "apitaws-known"}))
-    assert status == 200 and json.loads(body)["session_id"] == "apitaws-known"
-    assert http("POST", process, body_of({"session_id": "apitaws-known"}))[0] == 403
+    reply = signed("POST", process, REGION, body_of({"session_id": "apitaws-known"}))
+    assert reply.status == 200 and reply.json()["session_id"] == "apitaws-known"
+    assert http("POST", process, body_of({"session_id": "apitaws-known"})).status == 403
