@@ -178,7 +178,6 @@ def install() -> None:
         invocation_type = (
             headers.get("x-amz-invocation-type") or headers.get("X-Amz-Invocation-Type") or "RequestResponse"
         )
-        response_headers["x-amz-executed-version"] = str(self.version)
         if invocation_type == "DryRun":
             return b""
         if invocation_type == "Event":
@@ -192,6 +191,7 @@ def install() -> None:
                 client_context = None
         outcome = invoke_function(self, payload, client_context=client_context)
         response_headers["x-amzn-requestid"] = outcome.request_id
+        response_headers["x-amz-executed-version"] = str(self.version)
         if outcome.function_error:
             response_headers["x-amz-function-error"] = outcome.function_error
         tail = ("\n".join(outcome.log_lines) + "\n").encode()[-LOG_TAIL_BYTES:]
