@@ -339,16 +339,13 @@ def _function_arn(uri: str) -> str:
 
 
 def _lambda(integration: Any) -> Any:
-    from moto.awslambda.utils import get_backend
+    from emulator import lambda_runtime
 
     arn = _function_arn(integration.integration_uri)
-    parts = arn.split(":")
-    if len(parts) < 7 or parts[2] != "lambda":
-        raise _Answer(500, "Internal Server Error", f"integration target {arn} is not a Lambda function")
-    try:
-        return get_backend(parts[4], parts[3]).get_function(parts[6], parts[7] if len(parts) > 7 else None)
-    except Exception:
-        raise _Answer(500, "Internal Server Error", f"the function {arn} does not exist")
+    fn = lambda_runtime.function_from_arn(arn)
+    if fn is None:
+        raise _Answer(500, "Internal Server Error", f"the integration's function {arn} does not exist")
+    return fn
 
 
 def _source_arn(api: Any, region: str, account_id: str, stage: Any, route: Any) -> str:

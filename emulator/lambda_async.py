@@ -54,16 +54,6 @@ def submit(fn: Any, payload: str, request_id: str | None = None) -> str:
     return request_id
 
 
-def _function(key: tuple) -> Any:
-    from moto.awslambda.utils import get_backend
-
-    account_id, region, name, qualifier = key
-    try:
-        return get_backend(account_id, region).get_function(name, qualifier)
-    except Exception:
-        return None  # deleted meanwhile: Lambda drops the event
-
-
 def _invoke_config(fn: Any) -> dict:
     configs = getattr(fn, "event_invoke_config", None) or []
     return dict(configs[-1].config) if configs else {}
@@ -83,9 +73,9 @@ def _run(key: tuple, payload: str, request_id: str, accepted: float) -> None:
     attempts, outcome, fn = 0, None, None
     try:
         while True:
-            fn = _function(key)
+            fn = lambda_runtime.find_function(*key)
             if fn is None:
-                return
+                return  # deleted meanwhile: Lambda drops the event
             config = _invoke_config(fn)
             retries = int(config.get("MaximumRetryAttempts", DEFAULT_RETRY_ATTEMPTS))
             max_age = int(config.get("MaximumEventAgeInSeconds", DEFAULT_MAX_EVENT_AGE))
@@ -151,7 +141,9 @@ def _deliver(fn: Any, config: dict, kind: str, record: dict) -> None:
 
             sns_backends[account][region].publish(arn=destination, message=body)
         elif service == "lambda":
-            target = _function((account, region, parts[6], parts[7] if len(parts) > 7 else None))
+            from emulator import lambda_runtime
+
+            target = lambda_runtime.function_from_arn(destination)
             if target is not None:
                 submit(target, body)
         else:

@@ -79,6 +79,24 @@ def spec_for(fn: Any) -> FunctionSpec | None:
     )
 
 
+def find_function(account_id: str, region: str, name: str, qualifier: str | None = None) -> Any:
+    """The moto function (or its version/alias), None when it does not exist (any more)."""
+    from moto.awslambda.utils import get_backend
+
+    try:
+        return get_backend(account_id, region).get_function(name, qualifier)
+    except Exception:
+        return None
+
+
+def function_from_arn(arn: str) -> Any:
+    """The moto function an ARN names (arn:<partition>:lambda:<region>:<account>:function:<name>[:<qualifier>])."""
+    parts = arn.split(":")
+    if len(parts) < 7 or parts[2] != "lambda" or parts[5] != "function":
+        return None
+    return find_function(parts[4], parts[3], parts[6], parts[7] if len(parts) > 7 else None)
+
+
 def _reserved(fn: Any) -> int | None:
     value = getattr(fn, "reserved_concurrency", None)
     return None if value is None or value == "" else int(value)

@@ -88,15 +88,10 @@ def s3_event(event_name: str, bucket: Any, key: Any, notification_id: str) -> di
 
 
 def _invoke_awslambda(account_id: str, event_body: Any, fn_arn: str, region_name: str, original: Any) -> None:
-    from moto.awslambda.utils import get_backend
-
     from emulator import lambda_async, lambda_permissions, lambda_runtime
 
-    parts = fn_arn.split(":")
-    qualifier = parts[7] if len(parts) > 7 else None
-    try:
-        fn = get_backend(account_id, region_name).get_function(parts[6] if len(parts) > 6 else fn_arn, qualifier)
-    except Exception:
+    fn = lambda_runtime.function_from_arn(fn_arn)
+    if fn is None:
         return  # the function is gone: S3 cannot deliver the event
     if lambda_runtime.spec_for(fn) is None:
         original(account_id, event_body, fn_arn, region_name)
