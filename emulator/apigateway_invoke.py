@@ -181,8 +181,8 @@ def _route(api: Any, method: str, path: str) -> tuple[Any, dict[str, str]]:
 class _Request:
     def __init__(self, environ: dict[str, Any], api_path: str, domain: str):
         self.method = environ.get("REQUEST_METHOD", "GET").upper()
-        self.raw_uri = environ.get("RAW_URI") or environ.get("REQUEST_URI") or environ.get("PATH_INFO", "/")
-        self.raw_path = urlsplit(self.raw_uri).path
+        raw_uri = environ.get("RAW_URI") or environ.get("REQUEST_URI") or environ.get("PATH_INFO", "/")
+        self.raw_path = urlsplit(raw_uri).path  # as signed: still percent-encoded
         self.raw_query = environ.get("QUERY_STRING", "")
         self.api_path = api_path  # what API Gateway sees: /<stage>/<path>
         self.domain = domain

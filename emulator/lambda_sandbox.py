@@ -277,10 +277,6 @@ class Sandbox:
         if root is not None:
             shutil.rmtree(root, ignore_errors=True)
 
-    def idle_count(self, function_arn: str) -> int:
-        with self._lock:
-            return sum(len(ws) for spec, ws in self._idle.items() if spec.function_arn == function_arn)
-
     # ------------------------------------------------------------------ invocation
     def invoke(
         self,
