@@ -20,7 +20,7 @@ EXTENSIONS: tuple[str, ...] = (
     "iam_managed_policies",
     "lambda_gaps",
     "lambda_runtime",
-    "s3_lambda_notifications",
+    "s3_notification_delivery",
     "apigateway_invoke",
 )
 

@@ -1,5 +1,5 @@
 """Helpers for tests that run the deployed function in the emulator (emulator.lambda_runtime,
-emulator.s3_lambda_notifications, emulator.apigateway_invoke): deploy it with the project's modules,
+emulator.s3_notification_delivery, emulator.apigateway_invoke): deploy it with the project's modules,
 call its HTTP API signed or not, wait for what happens in the background."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The deployed function really runs in the emulator (emulator.lambda_runtime, lambda_async,
-s3_lambda_notifications): Invoke, its errors and timeout, logs, S3 notifications, retries and the
+s3_notification_delivery): Invoke, its errors and timeout, logs, S3 notifications, retries and the
 failure queue. The function is the project's (files/lambda, packaged and deployed by its modules)."""
 
 from __future__ import annotations
