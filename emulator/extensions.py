@@ -37,6 +37,10 @@ EXTENSIONS: tuple[str, ...] = (
     "iam_role_propagation",
     "kms_policy_propagation",
     "s3_lambda_notifications",
+    # The function really runs (both profiles).
+    "lambda_runtime",
+    "s3_notification_delivery",
+    "apigateway_invoke",
 )
 
 

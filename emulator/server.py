@@ -7,7 +7,7 @@ import signal
 import threading
 from pathlib import Path
 
-from emulator import extensions, profile
+from emulator import endpoint, extensions, profile
 from emulator.middleware import EmulatorMiddleware
 
 
@@ -25,6 +25,7 @@ def serve(state_dir: Path, host: str = "127.0.0.1", port: int = 0) -> None:
     thread.start()
     bound_host, bound_port = server.server_address[:2]
     url = f"http://{bound_host}:{bound_port}"
+    endpoint.publish(url)  # the Lambda runtime points functions at it
 
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
