@@ -22,6 +22,7 @@ EXTENSIONS: tuple[str, ...] = (
     "rds_rules",
     "aurora_global_operations",
     "backup",
+    "backup_recovery_points",
     "iam_managed_policies",
     "lambda_gaps",
     "rds_event_subscriptions",

@@ -73,6 +73,14 @@ options:
     type: int
     default: 30
     aliases: [pending_window, deletion_delay]
+  keep_while_in_use:
+    description:
+      - With O(state=absent), do not schedule the deletion of a key that still encrypts data that is kept (recovery
+        points in an AWS Backup vault, manual DB cluster snapshots (such as a final snapshot) or Secrets Manager
+        secrets); after the waiting period such data could never be read again. The key is kept and a warning names
+        what it encrypts; RV(kept_for) lists it.
+    type: bool
+    default: false
   delete_alias:
     description:
       - With O(state=absent), also delete the alias.
@@ -151,6 +159,12 @@ key_state:
   returned: always
   type: str
   sample: Enabled
+kept_for:
+  description: What the key still encrypts, when O(keep_while_in_use) kept it from deletion.
+  returned: when O(state=absent) and the key was kept
+  type: list
+  elements: str
+  sample: ["2 recovery points in backup vault tap-backup-prod-us-east-1", "DB cluster snapshot aurora-prod-final"]
 deletion_date:
   description: When a key pending deletion is deleted.
   returned: when O(state=absent) and the key is pending deletion
@@ -409,11 +423,49 @@ class KmsKey(AwsResource):
 
     # ------------------------------------------------------------------ absent
 
+    def kept_data(self, key_arn):
+        """What the key still encrypts and would make unreadable once deleted (recovery points, snapshots, secrets)."""
+        backup, rds, secrets = self.client("backup"), self.client("rds"), self.client("secretsmanager")
+
+        def recovery_points():
+            vaults = self.paginate("list the backup vaults", backup, "list_backup_vaults")["BackupVaultList"]
+            found = []
+            for vault in (v for v in vaults if v.get("EncryptionKeyArn") == key_arn):
+                points = self.paginate("list the recovery points of vault %s" % vault["BackupVaultName"], backup,
+                                       "list_recovery_points_by_backup_vault",
+                                       BackupVaultName=vault["BackupVaultName"])["RecoveryPoints"]
+                if points:
+                    found.append("%d recovery points in backup vault %s" % (len(points), vault["BackupVaultName"]))
+            return found
+
+        def snapshots():
+            found = self.paginate("list the manual DB cluster snapshots", rds, "describe_db_cluster_snapshots",
+                                  SnapshotType="manual")["DBClusterSnapshots"]
+            return ["DB cluster snapshot %s" % s["DBClusterSnapshotIdentifier"] for s in found
+                    if s.get("KmsKeyId") == key_arn]
+
+        def kept_secrets():
+            found = self.paginate("list the secrets", secrets, "list_secrets")["SecretList"]
+            key_id = key_arn.rsplit("/", 1)[-1]
+            return ["secret %s" % s["Name"] for s in found
+                    if s.get("KmsKeyId") in (key_arn, key_id, self.alias) and not s.get("DeletedDate")]
+
+        return [item for items in self.concurrently(recovery_points, snapshots, kept_secrets) for item in items]
+
     def absent(self):
         p = self.params
         metadata = self.describe(self.alias)
         alias_exists = metadata is not None
         keys = [metadata] if alias_exists else self.tagged_keys()
+        if p["keep_while_in_use"]:
+            live = [key for key in keys if key["KeyState"] != "PendingDeletion"]
+            kept_for = [item for key in live for item in self.kept_data(key["Arn"])]
+            if kept_for:
+                self.warn("%s kept: it still encrypts %s, which would become unreadable; delete them first to delete "
+                          "the key" % (self.label, ", ".join(kept_for)))
+                self.set_diff({"alias": self.alias}, {"alias": self.alias})
+                return {"alias": self.alias, "key_state": keys[0]["KeyState"], "key_id": keys[0]["KeyId"],
+                        "key_arn": keys[0]["Arn"], "kept_for": kept_for}
         before, after = [], []
         deletion_date = None
         for key in keys:
@@ -457,6 +509,7 @@ def main():
         alias_tag_key=dict(type="str", default=logic.ALIAS_TAG_KEY, no_log=False),
         pending_window_days=dict(type="int", default=30, aliases=["pending_window", "deletion_delay"]),
         delete_alias=dict(type="bool", default=True),
+        keep_while_in_use=dict(type="bool", default=False),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     KmsKey(module).run()

@@ -379,3 +379,28 @@ def test_pick_key_prefers_a_usable_then_the_oldest_key():
     assert logic.pick_key(keys)["KeyId"] == "older"
     assert logic.pick_key(keys[:1])["KeyId"] == "pending"
     assert logic.pick_key([]) is None
+
+
+def test_a_key_that_still_encrypts_kept_data_is_not_deleted(run, kms, aws):
+    """Teardown keeps the backup vault's recovery points, final snapshots and the global secret: their key stays."""
+    name = "kk-in-use"
+    alias = "alias/%s" % name
+    created = run(args(name))
+    backup = aws("backup", REGION)
+    backup.create_backup_vault(BackupVaultName="kk-in-use-vault", EncryptionKeyArn=created["key_arn"])
+    backup.start_backup_job(BackupVaultName="kk-in-use-vault",
+                            ResourceArn="arn:aws:dynamodb:%s:%s:table/sessions-kk" % (REGION, ACCOUNT),
+                            IamRoleArn="arn:aws:iam::%s:role/backup" % ACCOUNT)  # fmt: skip
+    aws("secretsmanager", REGION).create_secret(Name="kk-in-use-secret", KmsKeyId=created["key_arn"], SecretString="x")
+
+    kept = run({"alias": alias, "state": "absent", "keep_while_in_use": True, "delete_alias": False})
+    assert kept["changed"] is False and kept["changes"] == []
+    assert kept["kept_for"] == ["1 recovery points in backup vault kk-in-use-vault", "secret kk-in-use-secret"]
+    assert "would become unreadable" in json.dumps(kept.get("warnings"))
+    assert kms.describe_key(KeyId=alias)["KeyMetadata"]["KeyState"] == "Enabled"
+
+    aws("secretsmanager", REGION).delete_secret(SecretId="kk-in-use-secret", ForceDeleteWithoutRecovery=True)
+    point = backup.list_recovery_points_by_backup_vault(BackupVaultName="kk-in-use-vault")["RecoveryPoints"][0]
+    backup.delete_recovery_point(BackupVaultName="kk-in-use-vault", RecoveryPointArn=point["RecoveryPointArn"])
+    removed = run({"alias": alias, "state": "absent", "keep_while_in_use": True, "delete_alias": False})
+    assert removed["changes"] == ["key %s: schedule the deletion of key %s in 30 days" % (alias, created["key_id"])]
