@@ -8,8 +8,8 @@ imports botocore: about a second on a 2-core machine, for each region and each t
 hosts use the local connection, so the module would run on the controller anyway; running its
 main() in the already-forked worker does the same work without that start-up. The module code, its
 arguments (module_defaults merged), check mode, diff, no_log masking and result are exactly those of
-a normal run. With any other connection, or an ansible-core whose module internals this runner does
-not know, the normal module execution is used.
+a normal run. With any other connection, an ansible-core whose module internals this runner does
+not know, or TAP_INPROCESS=0 in the environment, the normal module execution is used.
 
 This file is also where botocore's service models are preloaded: the linear and free strategies
 import every task's action plugin class in the controller process (to read BYPASS_HOST_LOOP) before
@@ -26,6 +26,7 @@ import contextlib
 import importlib
 import io
 import json
+import os
 
 from ansible.module_utils import basic
 from ansible.module_utils.common import warnings as module_warnings
@@ -48,6 +49,9 @@ try:  # ansible-core 2.19: the serialization profiles and the controller flag of
     )
 except ImportError:  # pragma: no cover - older ansible-core: modules run as processes
     SUPPORTED = False
+
+# TAP_INPROCESS=0 runs every module as a normal module process (for debugging, and to test that path).
+ENABLED = os.environ.get("TAP_INPROCESS", "1") != "0"
 
 MODULE_PACKAGE = "ansible_collections.tap.multiregion.plugins.modules"
 BASE_MODULE = "ansible_collections.tap.multiregion.plugins.module_utils.base"
@@ -111,7 +115,7 @@ class InProcessModuleAction(ActionBase):
         result = super(InProcessModuleAction, self).run(tmp, task_vars)
         module_name = self._task.resolved_action or self._task.action
         short_name = module_name.rsplit(".", 1)[-1]
-        if not SUPPORTED or self._connection.transport not in ("local", "ansible.builtin.local"):
+        if not (SUPPORTED and ENABLED) or self._connection.transport not in ("local", "ansible.builtin.local"):
             result.update(self._execute_module(module_name=module_name, task_vars=task_vars))
             return result
         module_args = dict(self._task.args)
