@@ -530,8 +530,8 @@ def notification_plan(bucket, current, entries, function_arn_value, name, state)
         sentence = "remove the notifications to function %s (%s)" % (name, notifications_text(before))
         changed = bool(before)
     else:
-        sentence = "notifications to function %s %s -> %s" % (name, notifications_text(before),
-                                                               notifications_text(after))
+        sentence = "notifications to function %s %s -> %s" % (
+            name, notifications_text(before), notifications_text(after))
     return new, before, after, "bucket %s: %s" % (bucket, sentence) if changed else None
 
 

@@ -378,7 +378,7 @@ class LambdaFunction(AwsResource):
     def side_by_side(self, *jobs):
         """Run jobs (callables taking a manager) at the same time, each on a copy of this manager that records
         its changes apart; the changes are then added in the order of the jobs, whatever finished first."""
-        branches = [self.branch() for _ in jobs]
+        branches = [self.branch() for job in jobs]
         try:
             return self.concurrently(*[lambda i=i: jobs[i](branches[i]) for i in range(len(jobs))])
         finally:
