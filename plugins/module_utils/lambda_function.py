@@ -93,6 +93,14 @@ def check_parameters(params, log_groups):
     return [e for e in errors if e], partition, account
 
 
+def log_groups(params):
+    """The log groups of the log_group (named /aws/lambda/<name>) and additional_log_groups options."""
+    groups = []
+    if params["log_group"] is not None:
+        groups.append(dict(params["log_group"], name="/aws/lambda/%s" % params["name"]))
+    return groups + [dict(g) for g in params["additional_log_groups"]]
+
+
 def queue_attributes(spec):
     """SQS attributes (strings) of the failure_queue option."""
     attributes = {"MessageRetentionPeriod": str(spec["message_retention_seconds"])}

@@ -28,7 +28,7 @@ description:
   - Waits after creating the function until it is C(Active) (a function in a VPC is C(Pending) for a minute or
     more while Lambda builds its network interfaces) and after every configuration or code update until its
     C(LastUpdateStatus) is C(Successful). A creation or update that ends C(Failed) fails the task, naming AWS's
-    reason and reason code.
+    reason and reason code; so does a function an earlier run left C(Failed) when there is nothing to change.
 author:
   - tap.multiregion maintainers (!UNKNOWN)
 options:
@@ -394,11 +394,7 @@ class LambdaFunction(AwsResource):
     # ------------------------------------------------------------------ reads
 
     def log_groups(self):
-        groups = []
-        if self.params["log_group"] is not None:
-            groups.append(dict(self.params["log_group"], name="/aws/lambda/%s" % self.name))
-        groups.extend(dict(g) for g in self.params["additional_log_groups"])
-        return groups
+        return logic.log_groups(self.params)
 
     def buckets(self):
         return sorted(set(n["bucket"] for n in self.params["s3_notifications"]))
@@ -478,6 +474,10 @@ class LambdaFunction(AwsResource):
         current = logic.current_configuration(configuration)
         changes = logic.configuration_changes(current, desired)
         new_code = configuration.get("CodeSha256") != sha
+        problem = logic.failure(configuration)
+        if problem and not (changes or new_code):
+            # Nothing to change would leave a function that cannot run (an earlier creation or update failed).
+            raise Failure("%s: %s" % (self.label, problem), function_arn=self.function_arn)
         if (changes or new_code) and logic.in_progress(configuration):
             self.settle(configuration, "last update", UPDATE_POLL, fail=False)  # an earlier run's update
         new = dict(configuration)

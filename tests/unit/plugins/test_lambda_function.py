@@ -625,6 +625,28 @@ def test_a_failed_creation_fails_the_task_naming_the_reason(run_module, env, mon
     )
 
 
+def test_a_function_left_failed_fails_the_task_when_nothing_would_change(run_module, env, monkeypatch):
+    name = "lf-left-failed"
+    run_module(module.main, args(env, name), region=REGION)
+
+    def left_failed(operation, params, call):
+        if operation == "GetFunction":
+            found = call()
+            found["Configuration"].update(State="Failed", StateReasonCode="KMSKeyAccessDenied",
+                                          StateReason="Lambda was unable to decrypt the environment variables.")
+            return found
+        return None
+
+    patch_lambda(monkeypatch, left_failed)
+    result = run_module(module.main, args(env, name), region=REGION)
+    assert result["failed"] is True
+    assert result["msg"] == (
+        "function %s: State Failed (KMSKeyAccessDenied): Lambda was unable to decrypt the environment variables." % name
+    )
+    # A change is made: the update may repair the function.
+    assert run_module(module.main, args(env, name, timeout=45), region=REGION).get("failed") is not True
+
+
 def conflict(operation, message):
     return ClientError({"Error": {"Code": "ResourceConflictException", "Message": message}}, operation)
 
