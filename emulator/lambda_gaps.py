@@ -3,6 +3,10 @@
 Gaps filled (each as AWS documents it):
 - UpdateFunctionConfiguration ignores ``KMSKeyArn``: the key that encrypts the environment variables
   could never be changed or removed (``""`` goes back to the AWS managed key).
+- CreateFunction and UpdateFunctionConfiguration ignore ``DeadLetterConfig`` and GetFunction never answers
+  it: a function's dead-letter queue could not be set or checked. AWS keeps ``{"TargetArn": <queue or
+  topic>}``, answers it in the configuration while it is set and drops it when updated with an empty
+  ``TargetArn``.
 - PutFunctionEventInvokeConfig appends a second configuration and GetFunctionEventInvokeConfig keeps
   answering with the first one; AWS replaces the function's configuration.
 - CloudWatch Logs AssociateKmsKey / DisassociateKmsKey are not implemented (a log group's key could be
@@ -33,9 +37,32 @@ def _install_lambda() -> None:
     def update_configuration(self: Any, config_updates: dict[str, Any]) -> dict[str, Any]:
         if "KMSKeyArn" in config_updates:
             self.kms_key_arn = config_updates["KMSKeyArn"] or None
+        if "DeadLetterConfig" in config_updates:
+            self.dead_letter_target_arn = (config_updates["DeadLetterConfig"] or {}).get("TargetArn") or None
         return original_update(self, config_updates)
 
     LambdaFunction.update_configuration = update_configuration
+
+    original_init = LambdaFunction.__init__
+
+    @functools.wraps(original_init)
+    def init(self: Any, account_id: str, spec: dict[str, Any], *args: Any, **kwargs: Any) -> None:
+        original_init(self, account_id, spec, *args, **kwargs)
+        self.dead_letter_target_arn = (spec.get("DeadLetterConfig") or {}).get("TargetArn") or None
+
+    LambdaFunction.__init__ = init
+
+    original_configuration = LambdaFunction.get_configuration
+
+    @functools.wraps(original_configuration)
+    def get_configuration(self: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        config = original_configuration(self, *args, **kwargs)
+        target = getattr(self, "dead_letter_target_arn", None)
+        if target:
+            config["DeadLetterConfig"] = {"TargetArn": target}
+        return config
+
+    LambdaFunction.get_configuration = get_configuration
 
     def put_function_event_invoke_config(self: Any, function_name: str, config: dict[str, Any]) -> dict[str, Any]:
         fn = self.get_function(function_name)

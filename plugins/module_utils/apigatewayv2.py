@@ -15,6 +15,8 @@ __metaclass__ = type
 import json
 import re
 
+from ansible_collections.tap.multiregion.plugins.module_utils.base import show
+
 # Tag that marks an HTTP API as managed by the module; its value is the API's name.
 # CreateApi sets it atomically with the API, so an interrupted run is found again by
 # name + tag and never duplicated. It is never purged.
@@ -341,15 +343,50 @@ def stage_changes(current, desired):
     return changes
 
 
-def tag_changes(current, desired, purge=True):
-    """(tags to set, keys to remove). 'aws:' tags and the marker tag are never removed."""
-    current = current or {}
-    desired = {k: "" if v is None else str(v) for k, v in (desired or {}).items()}
-    to_set = {k: v for k, v in desired.items() if current.get(k) != v}
-    to_remove = []
-    if purge:
-        to_remove = sorted(k for k in current if k not in desired and not k.startswith("aws:") and k != MARKER_TAG_KEY)
-    return to_set, to_remove
+def api_tags(tags, name):
+    """The API's tags: tags (values as strings, None as empty) plus the marker tag, which is never purged."""
+    result = dict((k, "" if v is None else str(v)) for k, v in (tags or {}).items())
+    result[MARKER_TAG_KEY] = name
+    return result
+
+
+# Attributes of integrations, authorizers, routes and stages as change sentences name them.
+CHANGE_LABELS = (
+    ("IntegrationType", "integration type"),
+    ("IntegrationUri", "integration uri"),
+    ("PayloadFormatVersion", "payload format version"),
+    ("TimeoutInMillis", "timeout ms"),
+    ("AuthorizerType", "authorizer type"),
+    ("IdentitySource", "identity source"),
+    ("Issuer", "issuer"),
+    ("Audience", "audience"),
+    ("Target", "target"),
+    ("AuthorizationType", "authorization"),
+    ("AuthorizerId", "authorizer id"),
+    ("AutoDeploy", "auto deploy"),
+    ("ThrottlingBurstLimit", "throttling burst limit"),
+    ("ThrottlingRateLimit", "throttling rate limit"),
+    ("DestinationArn", "access log destination"),
+    ("Format", "access log format"),
+)
+
+
+def _flat(settings):
+    """The settings with the nested JWT, route and access log settings one level up."""
+    flat = dict(settings or {})
+    for key in ("JwtConfiguration", "DefaultRouteSettings", "AccessLogSettings"):
+        flat.update(flat.pop(key, None) or {})
+    return flat
+
+
+def change_sentence(current, changes):
+    """'throttling burst limit 100 -> 20, authorization NONE -> AWS_IAM' for an update of current by changes."""
+    have, want = _flat(current), _flat(changes)
+    return ", ".join(
+        "%s %s -> %s" % (label, show(have.get(key)), show(want[key]))
+        for key, label in CHANGE_LABELS
+        if key in want and have.get(key) != want[key]
+    )
 
 
 def apply_changes(current, changes):

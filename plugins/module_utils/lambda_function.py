@@ -1,18 +1,26 @@
 # -*- coding: utf-8 -*-
 # Copyright: tap.multiregion contributors
 # Apache License 2.0 (see LICENSE)
-"""Pure logic of tap.multiregion.lambda_function: desired state, comparisons and merges (no AWS calls)."""
+"""Pure logic of tap.multiregion.lambda_function: desired state, comparisons, merges and the sentences that
+name a difference (no AWS calls), and the rules of when Lambda and S3 refuse a write for a while."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import base64
-import hashlib
 import json
 
-# Throttling codes of Lambda, CloudWatch Logs, SQS and S3 that AWSRetry's default list lacks.
-THROTTLING_CODES = ["ThrottlingException", "RequestThrottled", "SlowDown", "TooManyRequestsException"]
+from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
+
+from ansible_collections.amazon.aws.plugins.module_utils.arn import parse_aws_arn
+
+from ansible_collections.tap.multiregion.plugins.module_utils.base import IAM_ROLE_PROPAGATION
+from ansible_collections.tap.multiregion.plugins.module_utils.base import Propagation
+from ansible_collections.tap.multiregion.plugins.module_utils.base import error_code
+from ansible_collections.tap.multiregion.plugins.module_utils.base import error_message
+from ansible_collections.tap.multiregion.plugins.module_utils.base import show
+from ansible_collections.tap.multiregion.plugins.module_utils.resources.log_group import check_retention
+
 DEFAULT_ACTION = "lambda:InvokeFunction"
 DEFAULT_S3_EVENTS = ("s3:ObjectCreated:*",)
 # Condition keys a permission entry manages (lower case: IAM condition keys are case-insensitive).
@@ -20,32 +28,117 @@ SOURCE_ARN_KEY = "aws:sourcearn"
 SOURCE_ACCOUNT_KEY = "aws:sourceaccount"
 
 
-def code_sha256(data):
-    """SHA-256 of a deployment package in the form Lambda reports as CodeSha256 (base64 of the digest)."""
-    return base64.b64encode(hashlib.sha256(data).digest()).decode("ascii")
+# --------------------------------------------------------------------------- when AWS refuses for a while
 
 
-def arn_parts(arn):
-    """(partition, account) of an ARN such as the execution role's; (None, None) when it is not one."""
-    parts = (arn or "").split(":")
-    if len(parts) < 6 or parts[0] != "arn":
-        return None, None
-    return parts[1], parts[4]
+class LambdaConflict(Propagation):
+    """ResourceConflictException while the function is Pending or another update of it (or of its policy) runs:
+    "The operation cannot be performed at this time. An update is in progress for resource: <arn>" or "... The
+    function is currently in the following state: Pending". A function or statement id that already exists is
+    a real conflict and is not retried."""
+
+    def matches(self, error):
+        return error_code(error) in self.codes and "already exist" not in error_message(error).lower()
+
+
+class AnyOf(Propagation):
+    """Retry while any of several rules matches (a new role and an update in progress, for one write)."""
+
+    def __init__(self, *rules):  # pylint: disable=super-init-not-called  # the rules hold codes and timing
+        self.rules = rules
+
+    @property
+    def seconds(self):
+        return max(rule.seconds for rule in self.rules)
+
+    @property
+    def delay(self):
+        return min(rule.delay for rule in self.rules)
+
+    def matches(self, error):
+        return any(rule.matches(error) for rule in self.rules)
+
+
+# A VPC function stays Pending for a minute or more while Lambda builds its network interfaces.
+LAMBDA_CONFLICT = LambdaConflict(["ResourceConflictException"], seconds=300, delay=5.0)
+# Writes of the function's configuration: the execution role may be brand new, an update may be running.
+FUNCTION_WRITE = AnyOf(IAM_ROLE_PROPAGATION, LAMBDA_CONFLICT)
+# S3 checks, when a notification is put, that it may invoke the function; a permission added seconds ago
+# has not propagated yet.
+S3_DESTINATION_VALIDATION = Propagation(
+    ["InvalidArgument"], ["Unable to validate the following destination configurations"], seconds=90, delay=3.0
+)
+
+
+def check_parameters(params, log_groups):
+    """(errors, partition, account) of the module's parameters, before any AWS call; partition and account are
+    the execution role's (None without a role)."""
+    errors = []
+    partition = account = None
+    if params["state"] == "present":
+        role = parse_aws_arn(params["role"] or "") or {}
+        if role.get("service") != "iam" or not role.get("account_id") or role.get("resource_type") != "role":
+            errors.append("role must be the ARN of an IAM role, got %r" % params["role"])
+        partition, account = role.get("partition"), role.get("account_id")
+    if bool(params["vpc_subnet_ids"]) != bool(params["vpc_security_group_ids"]):
+        errors.append("vpc_subnet_ids and vpc_security_group_ids must be given together")
+    if params["reserved_concurrency"] is not None and params["reserved_concurrency"] < 0:
+        errors.append("reserved_concurrency must be 0 or more, got %d" % params["reserved_concurrency"])
+    if not 0 <= params["maximum_retry_attempts"] <= 2:
+        errors.append("maximum_retry_attempts must be 0, 1 or 2")
+    if not 60 <= params["maximum_event_age_seconds"] <= 21600:
+        errors.append("maximum_event_age_seconds must be between 60 and 21600")
+    errors += [check_retention(g["name"], g["retention_days"]) for g in log_groups]
+    errors.append(desired_notifications("-", params["s3_notifications"], params["name"])[1])
+    return [e for e in errors if e], partition, account
+
+
+def log_groups(params):
+    """The log groups of the log_group (named /aws/lambda/<name>) and additional_log_groups options."""
+    groups = []
+    if params["log_group"] is not None:
+        groups.append(dict(params["log_group"], name="/aws/lambda/%s" % params["name"]))
+    return groups + [dict(g) for g in params["additional_log_groups"]]
+
+
+def queue_attributes(spec):
+    """SQS attributes (strings) of the failure_queue option."""
+    attributes = {"MessageRetentionPeriod": str(spec["message_retention_seconds"])}
+    if spec["kms_key_arn"]:
+        attributes["KmsMasterKeyId"] = spec["kms_key_arn"]
+        attributes["KmsDataKeyReusePeriodSeconds"] = str(spec["kms_data_key_reuse_period_seconds"])
+    return attributes
 
 
 def function_arn(partition, region, account, name):
     return "arn:%s:lambda:%s:%s:function:%s" % (partition, region, account, name)
 
 
-def queue_arn(partition, region, account, name):
-    return "arn:%s:sqs:%s:%s:%s" % (partition, region, account, name)
-
-
-def log_group_arn(partition, region, account, name):
-    return "arn:%s:logs:%s:%s:log-group:%s" % (partition, region, account, name)
+def differences(before, after, labels):
+    """'<label> <before> -> <after>' for each key of labels ((key, label) pairs) whose values differ."""
+    before, after = before or {}, after or {}
+    return ", ".join(
+        "%s %s -> %s" % (label, show(before.get(key)), show(after.get(key)))
+        for key, label in labels
+        if key in after and before.get(key) != after.get(key)
+    )
 
 
 # --------------------------------------------------------------------------- function configuration
+
+CONFIGURATION_LABELS = (
+    ("Role", "role"),
+    ("Runtime", "runtime"),
+    ("Handler", "handler"),
+    ("Description", "description"),
+    ("MemorySize", "memory size"),
+    ("Timeout", "timeout"),
+    ("Environment", "environment variables"),
+    ("KMSKeyArn", "KMS key"),
+    ("SubnetIds", "VPC subnets"),
+    ("SecurityGroupIds", "VPC security groups"),
+    ("DeadLetterConfig", "dead-letter queue"),
+)
 
 
 def normalize_vpc(vpc):
@@ -56,15 +149,18 @@ def normalize_vpc(vpc):
     }
 
 
-def desired_configuration(params):
-    """The UpdateFunctionConfiguration keys the module manages, from the module's parameters."""
+def desired_configuration(params, dead_letter_arn=None):
+    """The UpdateFunctionConfiguration keys the module manages, from the module's parameters.
+
+    dead_letter_arn: the failure queue, also the dead-letter queue (None: the dead-letter config is not managed).
+    """
     config = {
         "Role": params["role"],
         "Runtime": params["runtime"],
         "Handler": params["handler"],
         "MemorySize": params["memory_size"],
         "Timeout": params["timeout"],
-        "Environment": {"Variables": {k: str(v) for k, v in (params.get("environment_variables") or {}).items()}},
+        "Environment": {"Variables": dict((k, str(v)) for k, v in (params.get("environment_variables") or {}).items())},
         "KMSKeyArn": params.get("kms_key_arn") or "",
         "VpcConfig": normalize_vpc(
             {"SubnetIds": params.get("vpc_subnet_ids"), "SecurityGroupIds": params.get("vpc_security_group_ids")}
@@ -72,6 +168,8 @@ def desired_configuration(params):
     }
     if params.get("description") is not None:
         config["Description"] = params["description"]
+    if dead_letter_arn:
+        config["DeadLetterConfig"] = {"TargetArn": dead_letter_arn}
     return config
 
 
@@ -88,12 +186,35 @@ def current_configuration(config):
         "KMSKeyArn": config.get("KMSKeyArn") or "",
         "VpcConfig": normalize_vpc(config.get("VpcConfig")),
         "Description": config.get("Description") or "",
+        # AWS answers no DeadLetterConfig (or an empty TargetArn) for a function without one.
+        "DeadLetterConfig": {"TargetArn": (config.get("DeadLetterConfig") or {}).get("TargetArn") or ""},
     }
 
 
 def configuration_changes(current, desired):
     """Keys of desired whose value differs from the current configuration (both as returned above)."""
-    return {key: value for key, value in desired.items() if current.get(key) != value}
+    return dict((key, value) for key, value in desired.items() if current.get(key) != value)
+
+
+def _sentence_value(key, value):
+    if key == "Environment":
+        return (value or {}).get("Variables") or {}
+    if key == "DeadLetterConfig":
+        return (value or {}).get("TargetArn") or None
+    if key == "KMSKeyArn":
+        return value or None
+    return value
+
+
+def _sentence_view(config):
+    view = dict((k, _sentence_value(k, v)) for k, v in config.items() if k != "VpcConfig")
+    view.update(config.get("VpcConfig") or {})  # subnets and security groups, each named on its own
+    return view
+
+
+def configuration_sentence(current, changes):
+    """'role a -> b, memory size 128 -> 256' for the keys of changes."""
+    return differences(_sentence_view(current), _sentence_view(changes), CONFIGURATION_LABELS)
 
 
 def create_function_kwargs(name, desired, zip_bytes, tags):
@@ -116,24 +237,73 @@ def create_function_kwargs(name, desired, zip_bytes, tags):
         kwargs["KMSKeyArn"] = desired["KMSKeyArn"]
     if desired["VpcConfig"]["SubnetIds"]:
         kwargs["VpcConfig"] = desired["VpcConfig"]
+    if (desired.get("DeadLetterConfig") or {}).get("TargetArn"):
+        kwargs["DeadLetterConfig"] = desired["DeadLetterConfig"]
     if tags:
         kwargs["Tags"] = tags
     return kwargs
 
 
-# --------------------------------------------------------------------------- tags
+def function_summary(configuration, concurrency, tags):
+    """The managed settings of a function, for the diff."""
+    if configuration is None:
+        return None
+    current = current_configuration(configuration)
+    return {
+        "role": current["Role"],
+        "runtime": current["Runtime"],
+        "handler": current["Handler"],
+        "memory_size": current["MemorySize"],
+        "timeout": current["Timeout"],
+        "description": current["Description"],
+        "environment_variables": current["Environment"]["Variables"],
+        "kms_key_arn": current["KMSKeyArn"] or None,
+        "vpc_subnet_ids": current["VpcConfig"]["SubnetIds"],
+        "vpc_security_group_ids": current["VpcConfig"]["SecurityGroupIds"],
+        "dead_letter_target_arn": current["DeadLetterConfig"]["TargetArn"] or None,
+        "code_sha256": configuration.get("CodeSha256"),
+        "reserved_concurrency": concurrency,
+        "tags": tags,
+    }
 
 
-def tag_changes(current, desired, purge=True):
-    """(tags to set, keys to remove); keys with the reserved prefix aws: are never touched."""
-    current = {k: v for k, v in (current or {}).items() if not k.lower().startswith("aws:")}
-    desired = {k: str(v) for k, v in (desired or {}).items()}
-    to_set = {k: v for k, v in desired.items() if current.get(k) != v}
-    to_remove = sorted(k for k in current if k not in desired) if purge else []
-    return to_set, to_remove
+def function_result(configuration, tags, concurrency):
+    """The function as the module returns it: GetFunction's configuration in snake_case (environment variable
+    names unchanged) with its tags and reserved concurrency."""
+    function = camel_dict_to_snake_dict(
+        dict((k, v) for k, v in configuration.items() if k not in ("ResponseMetadata", "Environment")))
+    variables = dict((configuration.get("Environment") or {}).get("Variables") or {})
+    function.update(environment={"variables": variables}, tags=tags, reserved_concurrency=concurrency)
+    return function
+
+
+# --------------------------------------------------------------------------- function state
+
+
+def in_progress(configuration):
+    """Whether Lambda is still creating the function (Pending) or applying its last update (InProgress)."""
+    return configuration.get("State") == "Pending" or configuration.get("LastUpdateStatus") == "InProgress"
+
+
+def failure(configuration):
+    """Why the function's creation or last update failed, with AWS's reason code (None: it did not)."""
+    if configuration.get("State") == "Failed":
+        return "State Failed (%s): %s" % (configuration.get("StateReasonCode"), configuration.get("StateReason"))
+    if configuration.get("LastUpdateStatus") == "Failed":
+        return "LastUpdateStatus Failed (%s): %s" % (
+            configuration.get("LastUpdateStatusReasonCode"),
+            configuration.get("LastUpdateStatusReason"),
+        )
+    return None
 
 
 # --------------------------------------------------------------------------- asynchronous invocation
+
+EVENT_INVOKE_LABELS = (
+    ("on_failure", "on-failure destination"),
+    ("maximum_retry_attempts", "maximum retry attempts"),
+    ("maximum_event_age_seconds", "maximum event age seconds"),
+)
 
 
 def desired_event_invoke_config(destination_arn, maximum_retry_attempts, maximum_event_age_seconds):
@@ -157,6 +327,14 @@ def normalize_event_invoke_config(config):
 
 
 # --------------------------------------------------------------------------- resource policy
+
+PERMISSION_LABELS = (
+    ("principal", "principal"),
+    ("action", "action"),
+    ("source_arn", "source ARN"),
+    ("source_account", "source account"),
+    ("other_conditions", "other conditions"),
+)
 
 
 def desired_permissions(entries):
@@ -213,7 +391,7 @@ def current_permissions(policy):
     statements = policy.get("Statement") or []
     if isinstance(statements, dict):
         statements = [statements]
-    return {s.get("Sid"): normalize_statement(s) for s in statements if s.get("Sid")}
+    return dict((s.get("Sid"), normalize_statement(s)) for s in statements if s.get("Sid"))
 
 
 def permission_changes(current, desired, purge=False):
@@ -221,6 +399,21 @@ def permission_changes(current, desired, purge=False):
     to_add = sorted(sid for sid, statement in desired.items() if current.get(sid) != statement)
     to_remove = sorted(sid for sid in current if sid in to_add or (purge and sid not in desired))
     return to_remove, to_add
+
+
+def permission_text(statement):
+    """'s3.amazonaws.com may lambda:InvokeFunction from <source arn>, account <id>'."""
+    text = "%s may %s" % (statement["principal"], statement["action"])
+    if statement.get("source_arn"):
+        text += " from %s" % statement["source_arn"]
+    if statement.get("source_account"):
+        text += ", account %s" % statement["source_account"]
+    return text
+
+
+def permission_sentence(current, desired):
+    """How a statement differs: 'source ARN a -> b' (current and desired normalized)."""
+    return differences(current, desired, PERMISSION_LABELS)
 
 
 def add_permission_kwargs(name, sid, statement):
@@ -277,7 +470,7 @@ def normalize_lambda_notification(config):
 
 
 def ours(config, function_arn_value, ids):
-    return config.get("Id") in ids or config.get("LambdaFunctionArn") == function_arn_value
+    return config.get("Id") in ids or (function_arn_value and config.get("LambdaFunctionArn") == function_arn_value)
 
 
 def merge_notifications(current, desired_configs, function_arn_value, ids=None):
@@ -287,8 +480,8 @@ def merge_notifications(current, desired_configs, function_arn_value, ids=None):
     Topic, queue and EventBridge configurations and other functions' configurations are kept as they are.
     Returns (new configuration for PutBucketNotificationConfiguration, changed).
     """
-    current = {k: v for k, v in (current or {}).items() if k != "ResponseMetadata"}
-    ids = set(ids or ()) | {c["Id"] for c in desired_configs}
+    current = dict((k, v) for k, v in (current or {}).items() if k != "ResponseMetadata")
+    ids = set(ids or ()) | set(c["Id"] for c in desired_configs)
     existing = current.get("LambdaFunctionConfigurations") or []
     kept = [c for c in existing if not ours(c, function_arn_value, ids)]
     mine = [c for c in existing if ours(c, function_arn_value, ids)]
@@ -313,11 +506,53 @@ def summarize_notifications(config, function_arn_value, ids=()):
         {
             "id": c.get("Id"),
             "events": sorted(c.get("Events") or []),
-            "filter_rules": {
-                r.get("Name", "").lower(): r.get("Value")
+            "filter_rules": dict(
+                (r.get("Name", "").lower(), r.get("Value"))
                 for r in ((c.get("Filter") or {}).get("Key") or {}).get("FilterRules") or []
-            },
+            ),
         }
         for c in (config or {}).get("LambdaFunctionConfigurations") or []
         if ours(c, function_arn_value, set(ids))
     ]
+
+
+def notifications_text(summary):
+    """'<id> s3:ObjectCreated:* prefix in/' per notification of a summary, or 'none'."""
+    if not summary:
+        return "none"
+    return "; ".join(
+        "%s %s%s" % (n["id"], ",".join(n["events"]),
+                     "".join(" %s %s" % (k, v) for k, v in sorted(n["filter_rules"].items())))
+        for n in summary
+    )
+
+
+def notification_plan(bucket, current, entries, function_arn_value, name, state):
+    """(new bucket configuration, our notifications before, after, change sentence or None) of one bucket."""
+    ids = [n.get("id") or name for n in entries if n["bucket"] == bucket]
+    configs = desired_notifications(function_arn_value, entries, name)[0][bucket] if state == "present" else []
+    new, changed = merge_notifications(current, configs, function_arn_value, ids)
+    before = summarize_notifications(current, function_arn_value, ids)
+    after = summarize_notifications(new, function_arn_value, ids)
+    if state == "absent":
+        sentence = "remove the notifications to function %s (%s)" % (name, notifications_text(before))
+        changed = bool(before)
+    else:
+        sentence = "notifications to function %s %s -> %s" % (
+            name, notifications_text(before), notifications_text(after))
+    return new, before, after, "bucket %s: %s" % (bucket, sentence) if changed else None
+
+
+# --------------------------------------------------------------------------- tags (aurora_network only)
+
+
+def tag_changes(current, desired, purge=True):
+    """(tags to set, keys to remove); aws: keys are never touched.
+
+    Still imported by aurora_network until its conversion onto the base (sync_tags); delete it then.
+    """
+    current = dict((k, v) for k, v in (current or {}).items() if not k.lower().startswith("aws:"))
+    desired = dict((k, str(v)) for k, v in (desired or {}).items())
+    to_set = dict((k, v) for k, v in desired.items() if current.get(k) != v)
+    to_remove = sorted(k for k in current if k not in desired) if purge else []
+    return to_set, to_remove

@@ -44,16 +44,6 @@ options:
   description:
     description: Description of the API. Left as it is when not given.
     type: str
-  tags:
-    description:
-      - Tags of the API and of its stage.
-      - The marker tag C(tap:apigatewayv2-http-api) is added to the API and never removed.
-    type: dict
-    aliases: [resource_tags]
-  purge_tags:
-    description: Remove tags that are not in O(tags). Ignored when O(tags) is not given.
-    type: bool
-    default: true
   integration_uri:
     description:
       - ARN of the Lambda function (or alias) the C(AWS_PROXY) integration invokes.
@@ -158,19 +148,17 @@ options:
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
+  - amazon.aws.tags
   - amazon.aws.boto3
-attributes:
-  check_mode:
-    support: full
-    description: Reports what would be created or changed and writes nothing.
-  diff_mode:
-    support: full
-    description: Shows the managed settings (id-free) before and after.
+  - tap.multiregion.attributes
 notes:
+  - O(tags) apply to the API and its stage. The marker tag C(tap:apigatewayv2-http-api) is added to the API and
+    never removed.
   - Retries throttling (C(TooManyRequestsException), C(ThrottlingException)) with jittered exponential backoff.
-  - With O(invoke_permission), also retries Lambda's C(TooManyRequestsException), and
-    C(ResourceConflictException) (an update of the function in progress) when removing a statement.
-  - Calls C(sts:GetCallerIdentity) once to build RV(execution_arn).
+  - With O(invoke_permission), also retries Lambda's C(ResourceConflictException) (an update of the function or
+    of its policy in progress) when adding or replacing the statement.
+  - Reads the API list, the caller identity (C(sts:GetCallerIdentity), for RV(execution_arn)) and the function's
+    policy at the same time, then the API's integrations, authorizers, routes and stages at the same time.
 """
 
 EXAMPLES = r"""
@@ -314,45 +302,32 @@ invoke_permission:
       description: The only execute-api ARN that may invoke the function.
       type: str
       sample: arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/dev/POST/process
-actions:
-  description: What the module did (or would do in check mode), one line per write call.
+changes:
+  description: One sentence per change made (or, in check mode, that would be made), naming the resource and attribute.
   returned: always
   type: list
   elements: str
-  sample: ["create api tap-api-dev-us-east-1", "update stage dev: DefaultRouteSettings"]
+  sample:
+    - create HTTP API tap-api-dev-us-east-1
+    - "stage dev of HTTP API tap-api-dev-us-east-1: throttling burst limit 100 -> 20"
 """
-
-try:
-    import botocore
-except ImportError:
-    pass  # handled by AnsibleAWSModule
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
-from ansible_collections.amazon.aws.plugins.module_utils.iam import get_aws_account_info
+from ansible_collections.amazon.aws.plugins.module_utils.arn import parse_aws_arn
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
-from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 
 from ansible_collections.tap.multiregion.plugins.module_utils import apigatewayv2 as logic
 from ansible_collections.tap.multiregion.plugins.module_utils import lambda_function as lambda_logic
-
-# Throttling codes API Gateway and Lambda (TooManyRequestsException) and other services use.
-RETRY_CODES = ["ThrottlingException", "TooManyRequestsException"]
-# RemovePermission while an update of the function is in progress.
-CONFLICT_CODES = ["ResourceConflictException"]
-
-
-@AWSRetry.jittered_backoff(catch_extra_error_codes=RETRY_CODES)
-def _list(client, operation, **kwargs):
-    return client.get_paginator(operation).paginate(**kwargs).build_full_result().get("Items", [])
+from ansible_collections.tap.multiregion.plugins.module_utils.base import AwsResource
+from ansible_collections.tap.multiregion.plugins.module_utils.base import Failure
+from ansible_collections.tap.multiregion.plugins.module_utils.resources import lambda_permission
 
 
 def _clean(response):
     if response is None:
         return None
-    return {k: v for k, v in response.items() if k != "ResponseMetadata"}
+    return dict((k, v) for k, v in response.items() if k != "ResponseMetadata")
 
 
 def _snake(obj):
@@ -361,308 +336,219 @@ def _snake(obj):
     return camel_dict_to_snake_dict(_clean(obj), ignore_list=["Tags", "StageVariables", "RequestParameters"])
 
 
-class HttpApiManager:
-    def __init__(self, module, client):
-        self.module = module
-        self.client = client
-        self.params = module.params
-        self.check_mode = module.check_mode
-        self.changed = False
-        self.actions = []
-        self.region = module.region
-        self.account_id = None
-        self.partition = "aws"
-        self._lambda = None
+class HttpApi(AwsResource):
+    SERVICE = "apigatewayv2"
 
-    # ---------------------------------------------------------------- helpers
+    def __init__(self, module):
+        super(HttpApi, self).__init__(module)
+        self.name = module.params["name"]
+        self.label = "HTTP API %s" % self.name
+        self.api = self.client()
+        self.route_keys = []
 
-    def call(self, operation, what, client=None, **kwargs):
-        """A write call (on the apigatewayv2 client unless client is given): recorded in actions; skipped in
-        check mode (returns None then)."""
-        self.changed = True
-        self.actions.append(what)
-        if self.check_mode:
-            return None
-        try:
-            return _clean(getattr(client or self.client, operation)(aws_retry=True, **kwargs))
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            self.module.fail_json_aws(e, msg="Failed to %s" % what)
+    def validate(self):
+        if self.params["state"] == "present":
+            self.route_keys, errors = logic.validate(self.params)
+            if errors:
+                raise Failure("; ".join(errors), errors=errors)
 
-    def lambda_client(self, conflicts=False):
-        """Lambda client in the function's region; conflicts: also retry ResourceConflictException."""
-        if self._lambda is None:
-            region = logic.lambda_function_region(self.params["integration_uri"])
-            raw = self.module.client("lambda", region=region)
-            self._lambda = {
-                False: RetryingBotoClientWrapper(raw, AWSRetry.jittered_backoff(catch_extra_error_codes=RETRY_CODES)),
-                True: RetryingBotoClientWrapper(
-                    raw, AWSRetry.jittered_backoff(catch_extra_error_codes=RETRY_CODES + CONFLICT_CODES)
-                ),
-            }
-        return self._lambda[conflicts]
+    # ---------------------------------------------------------------- reads
 
-    def read(self, operation, what, **kwargs):
-        try:
-            return _list(self.client, operation, **kwargs)
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            self.module.fail_json_aws(e, msg="Failed to %s" % what)
+    def items(self, what, operation, **kwargs):
+        return self.paginate(what, self.api, operation, **kwargs).get("Items", [])
 
     def find_api(self):
-        name = self.params["name"]
-        api, error = logic.find_api(self.read("get_apis", "list HTTP APIs"), name)
+        api, error = logic.find_api(self.items("list HTTP APIs", "get_apis"), self.name)
         if error:
-            self.module.fail_json(msg=error)
+            raise Failure(error)
         return api
 
-    def account(self):
-        self.account_id, self.partition = get_aws_account_info(self.module)
+    def identity(self):
+        """(account id, partition) of the caller, for the execution ARN."""
+        found = self.read("read the caller identity", self.client("sts").get_caller_identity)
+        return found["Account"], (parse_aws_arn(found["Arn"]) or {}).get("partition") or "aws"
 
-    def sync_tags(self, arn, what, current, desired, purge):
-        to_set, to_remove = logic.tag_changes(current, desired, purge)
-        if to_remove:
-            self.call(
-                "untag_resource", "untag %s: %s" % (what, ", ".join(to_remove)), ResourceArn=arn, TagKeys=to_remove
-            )
-        if to_set:
-            self.call("tag_resource", "tag %s: %s" % (what, ", ".join(sorted(to_set))), ResourceArn=arn, Tags=to_set)
-        tags = {k: v for k, v in (current or {}).items() if k not in to_remove}
-        tags.update(to_set)
-        return tags
+    def function_region(self):
+        return logic.lambda_function_region(self.params["integration_uri"])
+
+    def write_api(self, sentence, operation, **kwargs):
+        """A write of the API (None in check mode), its answer without ResponseMetadata."""
+        return _clean(self.write(sentence, getattr(self.api, operation), **kwargs))
+
+    def of_api(self, kind):
+        return "%s of %s" % (kind, self.label)
 
     # ---------------------------------------------------------------- absent
 
-    def ensure_absent(self):
+    def absent(self):
         api = self.find_api()
         result = {"api_id": None, "api_endpoint": None, "execution_arn": None}
         if api:
-            self.call("delete_api", "delete api %s (%s)" % (api["Name"], api["ApiId"]), ApiId=api["ApiId"])
+            self.write_api("delete %s (%s)" % (self.label, api["ApiId"]), "delete_api", ApiId=api["ApiId"])
             result["api"] = _snake(api)
-        if self.module._diff:
-            result["diff"] = {"before": logic.summarize(api), "after": {}}
-        self.module.exit_json(changed=self.changed, actions=self.actions, **result)
+        self.set_diff(logic.summarize(api), {})
+        return result
 
     # ---------------------------------------------------------------- present
 
-    def ensure_present(self):
+    def present(self):
         p = self.params
-        route_keys, errors = logic.validate(p)
-        if errors:
-            self.module.fail_json(msg="; ".join(errors), errors=errors)
-
-        api = self.find_api()
-        self.account()
+        # Independent of each other: the API list, the account (execution ARN) and the function's policy.
+        api, (account_id, partition), policy = self.concurrently(
+            self.find_api,
+            self.identity,
+            lambda: lambda_permission.read(self, p["integration_uri"], region=self.function_region())
+            if p["invoke_permission"] else None,
+        )
         integrations, authorizers, routes, stages = [], [], [], []
         if api:
             api_id = api["ApiId"]
-            integrations = self.read("get_integrations", "list integrations", ApiId=api_id)
-            authorizers = self.read("get_authorizers", "list authorizers", ApiId=api_id)
-            routes = self.read("get_routes", "list routes", ApiId=api_id)
-            stages = self.read("get_stages", "list stages", ApiId=api_id)
+            integrations, authorizers, routes, stages = self.concurrently(*[
+                lambda kind=kind: self.items("list the %s of %s" % (kind, self.label), "get_" + kind, ApiId=api_id)
+                for kind in ("integrations", "authorizers", "routes", "stages")
+            ])
         stage = logic.find_by(stages, "StageName", p["stage_name"])
         before = logic.summarize(api, integrations, authorizers, routes, stage)
+        permission = None
         if p["invoke_permission"]:
-            permission = self.read_invoke_permission()
+            permission = policy.get(p["invoke_permission"]["statement_id"])
             before = dict(before, invoke_permission=permission)
 
-        api = self.ensure_api(api)
+        api = self.ensure_api(api, partition)
         api_id = api["ApiId"]
-        integration = self.ensure_integration(api_id, integrations, routes, route_keys)
-        integrations = [i for i in integrations if i.get("IntegrationId") != integration["IntegrationId"]] + [
-            integration
-        ]
+        integration = self.ensure_integration(api_id, integrations, routes)
+        integrations = [i for i in integrations if i.get("IntegrationId") != integration["IntegrationId"]]
+        integrations.append(integration)
         authorizer = self.ensure_authorizer(api_id, authorizers)
         if authorizer:
             authorizers = [a for a in authorizers if a.get("AuthorizerId") != authorizer["AuthorizerId"]] + [authorizer]
-        routes = self.ensure_routes(api_id, routes, route_keys, integration, authorizer)
+        routes = self.ensure_routes(api_id, routes, integration, authorizer)
         if not authorizer:
             authorizers = self.remove_authorizer(api_id, authorizers, routes)
-        stage = self.ensure_stage(api, stage)
+        stage = self.ensure_stage(api_id, stage, partition)
         invoke_permission = None
         if p["invoke_permission"]:
-            invoke_permission, permission = self.ensure_invoke_permission(api_id, permission)
+            invoke_permission, permission = self.ensure_invoke_permission(api_id, policy, account_id, partition)
 
-        result = {
+        after = logic.summarize(api, integrations, authorizers, routes, stage)
+        if p["invoke_permission"]:
+            after = dict(after, invoke_permission=permission)
+        self.set_diff(before, after)
+        return {
             "api_id": None if api_id == logic.NEW_ID else api_id,
             "api_endpoint": api.get("ApiEndpoint"),
             "invoke_url": logic.invoke_url(api.get("ApiEndpoint"), p["stage_name"]),
-            "execution_arn": logic.execution_arn(self.partition, self.region, self.account_id, api_id),
+            "execution_arn": logic.execution_arn(partition, self.region, account_id, api_id),
             "stage_name": p["stage_name"],
             "api": _snake(api),
             "integration": _snake(integration),
             "authorizer": _snake(authorizer),
-            "routes": [
-                _snake(r)
-                for r in sorted(routes, key=lambda r: r.get("RouteKey", ""))
-                if r.get("RouteKey") in route_keys
-            ],
+            "routes": [_snake(r) for r in sorted(routes, key=lambda r: r.get("RouteKey", ""))
+                       if r.get("RouteKey") in self.route_keys],
             "stage": _snake(stage),
             "invoke_permission": invoke_permission,
         }
-        if self.module._diff:
-            after = logic.summarize(api, integrations, authorizers, routes, stage)
-            if p["invoke_permission"]:
-                after = dict(after, invoke_permission=permission)
-            result["diff"] = {"before": before, "after": after}
-        self.module.exit_json(changed=self.changed, actions=self.actions, **result)
 
-    def read_invoke_permission(self):
-        """The invoke_permission statement of the function's resource policy, normalized (None: not there).
-
-        One GetPolicy call; ResourceNotFoundException means the function has no policy (or, in check mode on a new
-        stack, no function yet).
-        """
-        function = self.params["integration_uri"]
-        try:
-            found = self.lambda_client().get_policy(aws_retry=True, FunctionName=function)
-        except is_boto3_error_code("ResourceNotFoundException"):
-            return None
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
-            self.module.fail_json_aws(e, msg="Failed to read the resource policy of %s" % function)
-        statements = lambda_logic.current_permissions(found.get("Policy"))
-        return statements.get(self.params["invoke_permission"]["statement_id"])
-
-    def ensure_invoke_permission(self, api_id, current):
-        """Add the statement when missing, replace it when it differs. Returns (result, normalized statement)."""
+    def ensure_invoke_permission(self, api_id, policy, account_id, partition):
+        """The statement that lets this API (one stage, one route) invoke the function: added when missing,
+        replaced when it differs. Returns (result, normalized statement)."""
         p = self.params
-        sid = p["invoke_permission"]["statement_id"]
-        function = p["integration_uri"]
-        source_arn = logic.invoke_source_arn(
-            self.partition, self.region, self.account_id, api_id, p["stage_name"], p["invoke_permission"]["source_path"]
-        )
+        sid, function = p["invoke_permission"]["statement_id"], p["integration_uri"]
+        source_arn = logic.invoke_source_arn(partition, self.region, account_id, api_id, p["stage_name"],
+                                             p["invoke_permission"]["source_path"])
         desired = lambda_logic.desired_permissions(
             [{"sid": sid, "principal": logic.INVOKE_PRINCIPAL, "action": logic.INVOKE_ACTION, "source_arn": source_arn}]
         )
-        to_remove, to_add = lambda_logic.permission_changes({sid: current} if current else {}, desired)
-        for statement_id in to_remove:
-            self.call(
-                "remove_permission",
-                "remove permission %s of %s (it differs)" % (statement_id, function),
-                client=self.lambda_client(conflicts=True),
-                FunctionName=function,
-                StatementId=statement_id,
-            )
-        for statement_id in to_add:
-            self.call(
-                "add_permission",
-                "allow %s to invoke %s from %s (%s)" % (logic.INVOKE_PRINCIPAL, function, source_arn, statement_id),
-                client=self.lambda_client(),
-                **lambda_logic.add_permission_kwargs(function, statement_id, desired[statement_id]),
-            )
-        result = {
-            "statement_id": sid,
-            "function_name": function,
-            "principal": logic.INVOKE_PRINCIPAL,
-            "action": logic.INVOKE_ACTION,
-            "source_arn": source_arn,
-        }
+        lambda_permission.ensure(self, function, policy, desired, region=self.function_region())
+        result = {"statement_id": sid, "function_name": function, "principal": logic.INVOKE_PRINCIPAL,
+                  "action": logic.INVOKE_ACTION, "source_arn": source_arn}
         return result, desired[sid]
 
-    def ensure_api(self, api):
+    def ensure_api(self, api, partition):
         p = self.params
-        name = p["name"]
-        desired_tags = dict(p["tags"] or {})
-        desired_tags[logic.MARKER_TAG_KEY] = name
+        tags = logic.api_tags(p["tags"], self.name)
         if not api:
-            kwargs = {"Name": name, "ProtocolType": "HTTP", "Tags": {k: str(v) for k, v in desired_tags.items()}}
+            kwargs = {"Name": self.name, "ProtocolType": "HTTP", "Tags": tags}
             if p["description"] is not None:
                 kwargs["Description"] = p["description"]
-            created = self.call("create_api", "create api %s" % name, **kwargs)
-            if created is None:  # check mode
-                created = dict(kwargs, ApiId=logic.NEW_ID, ApiEndpoint=None)
-            return created
+            created = self.write_api("create %s" % self.label, "create_api", **kwargs)
+            return created or dict(kwargs, ApiId=logic.NEW_ID, ApiEndpoint=None)
 
         api = dict(api)
         if p["description"] is not None and (api.get("Description") or "") != p["description"]:
-            updated = self.call(
-                "update_api", "update api %s: Description" % name, ApiId=api["ApiId"], Description=p["description"]
-            )
+            updated = self.write_api(
+                "%s: description %s -> %s" % (self.label, api.get("Description") or "", p["description"]),
+                "update_api", ApiId=api["ApiId"], Description=p["description"])
             api = dict(updated or api, Description=p["description"], Tags=api.get("Tags"))
-        arn = logic.api_arn(self.partition, self.region, api["ApiId"])
-        purge = p["purge_tags"] and p["tags"] is not None
-        api["Tags"] = self.sync_tags(arn, "api %s" % name, api.get("Tags"), desired_tags, purge)
+        arn = logic.api_arn(partition, self.region, api["ApiId"])
+        api["Tags"] = self.sync_tags(
+            self.label, api.get("Tags"), tags,
+            tag=lambda to_set: self.api.tag_resource(aws_retry=True, ResourceArn=arn, Tags=to_set),
+            untag=lambda keys: self.api.untag_resource(aws_retry=True, ResourceArn=arn, TagKeys=keys),
+            purge=p["purge_tags"] and p["tags"] is not None,
+        )
         return api
 
-    def ensure_integration(self, api_id, integrations, routes, route_keys):
+    def ensure_integration(self, api_id, integrations, routes):
         p = self.params
-        desired = logic.desired_integration(
-            p["integration_uri"], p["payload_format_version"], p["integration_timeout_ms"]
-        )
-        referenced = {logic.target_integration_id(r) for r in routes if r.get("RouteKey") in route_keys}
+        desired = logic.desired_integration(p["integration_uri"], p["payload_format_version"],
+                                            p["integration_timeout_ms"])
+        referenced = set(logic.target_integration_id(r) for r in routes if r.get("RouteKey") in self.route_keys)
         current = logic.select_integration(integrations, p["integration_uri"], referenced)
         if not current:
-            created = self.call(
-                "create_integration", "create integration to %s" % p["integration_uri"], ApiId=api_id, **desired
-            )
+            created = self.write_api("create %s (AWS_PROXY to %s)" % (self.of_api("integration"), p["integration_uri"]),
+                                     "create_integration", ApiId=api_id, **desired)
             return created or dict(desired, IntegrationId=logic.NEW_ID)
         changes = logic.integration_changes(current, desired)
         if not changes:
             return current
-        updated = self.call(
-            "update_integration",
-            "update integration %s: %s" % (current["IntegrationId"], ", ".join(sorted(changes))),
-            ApiId=api_id,
-            IntegrationId=current["IntegrationId"],
-            **changes,
-        )
+        updated = self.write_api("%s: %s" % (self.of_api("integration"), logic.change_sentence(current, changes)),
+                                 "update_integration", ApiId=api_id, IntegrationId=current["IntegrationId"], **changes)
         return updated or logic.apply_changes(current, changes)
 
     def ensure_authorizer(self, api_id, authorizers):
         p = self.params
         if not p["jwt_issuer"]:
             return None
-        desired = logic.desired_authorizer(
-            p["jwt_authorizer_name"], p["jwt_issuer"], p["jwt_audience"], p["jwt_identity_source"]
-        )
+        desired = logic.desired_authorizer(p["jwt_authorizer_name"], p["jwt_issuer"], p["jwt_audience"],
+                                           p["jwt_identity_source"])
+        label = self.of_api("JWT authorizer %s" % desired["Name"])
         current = logic.find_by(authorizers, "Name", p["jwt_authorizer_name"])
         if not current:
-            created = self.call(
-                "create_authorizer", "create JWT authorizer %s" % desired["Name"], ApiId=api_id, **desired
-            )
+            created = self.write_api("create %s" % label, "create_authorizer", ApiId=api_id, **desired)
             return created or dict(desired, AuthorizerId=logic.NEW_ID)
         changes = logic.authorizer_changes(current, desired)
         if not changes:
             return current
-        updated = self.call(
-            "update_authorizer",
-            "update authorizer %s: %s" % (desired["Name"], ", ".join(sorted(changes))),
-            ApiId=api_id,
-            AuthorizerId=current["AuthorizerId"],
-            **changes,
-        )
+        updated = self.write_api("%s: %s" % (label, logic.change_sentence(current, changes)), "update_authorizer",
+                                 ApiId=api_id, AuthorizerId=current["AuthorizerId"], **changes)
         return updated or logic.apply_changes(current, changes)
 
-    def ensure_routes(self, api_id, routes, route_keys, integration, authorizer):
-        by_key = {r.get("RouteKey"): r for r in routes}
+    def ensure_routes(self, api_id, routes, integration, authorizer):
+        by_key = dict((r.get("RouteKey"), r) for r in routes)
         authorizer_id = authorizer["AuthorizerId"] if authorizer else None
         result = []
-        for key in route_keys:
+        for key in self.route_keys:
             desired = logic.desired_route(key, integration["IntegrationId"], authorizer_id)
+            label = self.of_api("route %s" % key)
             current = by_key.get(key)
             if not current:
-                created = self.call(
-                    "create_route",
-                    "create route %s (%s)" % (key, desired["AuthorizationType"]),
-                    ApiId=api_id,
-                    **desired,
-                )
+                created = self.write_api("create %s (%s)" % (label, desired["AuthorizationType"]), "create_route",
+                                         ApiId=api_id, **desired)
                 result.append(created or dict(desired, RouteId=logic.NEW_ID))
                 continue
             changes = logic.route_changes(current, desired)
             if changes:
-                updated = self.call(
-                    "update_route",
-                    "update route %s: %s" % (key, ", ".join(sorted(changes))),
-                    ApiId=api_id,
-                    RouteId=current["RouteId"],
-                    **changes,
-                )
+                updated = self.write_api("%s: %s" % (label, logic.change_sentence(current, changes)), "update_route",
+                                         ApiId=api_id, RouteId=current["RouteId"], **changes)
                 current = updated or logic.route_after_update(current, changes)
             result.append(current)
         for key, current in sorted(by_key.items()):
-            if key in route_keys:
+            if key in self.route_keys:
                 continue
             if self.params["purge_routes"]:
-                self.call("delete_route", "delete route %s" % key, ApiId=api_id, RouteId=current["RouteId"])
+                self.write_api("delete %s" % self.of_api("route %s" % key), "delete_route", ApiId=api_id,
+                               RouteId=current["RouteId"])
             else:
                 result.append(current)
         return result
@@ -671,52 +557,35 @@ class HttpApiManager:
         """Without JWT settings, delete the managed authorizer once no route uses it."""
         name = self.params["jwt_authorizer_name"]
         current = logic.find_by(authorizers, "Name", name)
-        if not current:
-            return authorizers
         # Any reference counts (AWS refuses to delete an authorizer a route still names).
-        if any(r.get("AuthorizerId") == current["AuthorizerId"] for r in routes):
+        if not current or any(r.get("AuthorizerId") == current["AuthorizerId"] for r in routes):
             return authorizers
-        self.call(
-            "delete_authorizer", "delete JWT authorizer %s" % name, ApiId=api_id, AuthorizerId=current["AuthorizerId"]
-        )
+        self.write_api("delete %s" % self.of_api("JWT authorizer %s" % name), "delete_authorizer", ApiId=api_id,
+                       AuthorizerId=current["AuthorizerId"])
         return [a for a in authorizers if a is not current]
 
-    def ensure_stage(self, api, current):
+    def ensure_stage(self, api_id, current, partition):
         p = self.params
-        api_id = api["ApiId"]
-        desired = logic.desired_stage(
-            p["stage_name"],
-            p["auto_deploy"],
-            p["throttling_burst_limit"],
-            p["throttling_rate_limit"],
-            p["access_log_destination_arn"],
-            p["access_log_format"] or logic.DEFAULT_ACCESS_LOG_FORMAT,
-        )
-        tags = {k: str(v) for k, v in (p["tags"] or {}).items()}
+        desired = logic.desired_stage(p["stage_name"], p["auto_deploy"], p["throttling_burst_limit"],
+                                      p["throttling_rate_limit"], p["access_log_destination_arn"],
+                                      p["access_log_format"] or logic.DEFAULT_ACCESS_LOG_FORMAT)
+        label = self.of_api("stage %s" % p["stage_name"])
+        tags = dict((k, str(v)) for k, v in (p["tags"] or {}).items())
         if not current:
-            kwargs = dict(desired)
-            if tags:
-                kwargs["Tags"] = tags
-            created = self.call("create_stage", "create stage %s" % p["stage_name"], ApiId=api_id, **kwargs)
-            return created or kwargs
+            kwargs = dict(desired, Tags=tags) if tags else dict(desired)
+            return self.write_api("create %s" % label, "create_stage", ApiId=api_id, **kwargs) or kwargs
         changes = logic.stage_changes(current, desired)
         stage = current
         if changes:
-            updated = self.call(
-                "update_stage",
-                "update stage %s: %s" % (p["stage_name"], ", ".join(sorted(changes))),
-                ApiId=api_id,
-                StageName=p["stage_name"],
-                **changes,
-            )
+            updated = self.write_api("%s: %s" % (label, logic.change_sentence(current, changes)), "update_stage",
+                                     ApiId=api_id, StageName=p["stage_name"], **changes)
             stage = dict(updated or logic.apply_changes(current, changes), Tags=current.get("Tags"))
-        if p["tags"] is not None:
-            arn = logic.stage_arn(self.partition, self.region, api_id, p["stage_name"])
-            stage = dict(stage)
-            stage["Tags"] = self.sync_tags(
-                arn, "stage %s" % p["stage_name"], current.get("Tags"), tags, p["purge_tags"]
-            )
-        return stage
+        arn = logic.stage_arn(partition, self.region, api_id, p["stage_name"])
+        return dict(stage, Tags=self.sync_tags(
+            label, current.get("Tags"), tags if p["tags"] is not None else None,
+            tag=lambda to_set: self.api.tag_resource(aws_retry=True, ResourceArn=arn, Tags=to_set),
+            untag=lambda keys: self.api.untag_resource(aws_retry=True, ResourceArn=arn, TagKeys=keys),
+        ))
 
 
 def main():
@@ -741,13 +610,10 @@ def main():
         throttling_rate_limit=dict(type="float", default=50.0),
         access_log_destination_arn=dict(type="str"),
         access_log_format=dict(type="str"),
-        invoke_permission=dict(
-            type="dict",
-            options=dict(
-                statement_id=dict(type="str", default=logic.DEFAULT_INVOKE_STATEMENT_ID),
-                source_path=dict(type="str", required=True),
-            ),
-        ),
+        invoke_permission=dict(type="dict", options=dict(
+            statement_id=dict(type="str", default=logic.DEFAULT_INVOKE_STATEMENT_ID),
+            source_path=dict(type="str", required=True),
+        )),
     )
     module = AnsibleAWSModule(
         argument_spec=argument_spec,
@@ -755,14 +621,7 @@ def main():
         required_if=[("state", "present", ["integration_uri", "routes", "stage_name", "access_log_destination_arn"])],
         required_together=[("jwt_issuer", "jwt_audience")],
     )
-    client = module.client(
-        "apigatewayv2", retry_decorator=AWSRetry.jittered_backoff(catch_extra_error_codes=RETRY_CODES)
-    )
-    manager = HttpApiManager(module, client)
-    if module.params["state"] == "absent":
-        manager.ensure_absent()
-    else:
-        manager.ensure_present()
+    HttpApi(module).run()
 
 
 if __name__ == "__main__":

@@ -354,17 +354,14 @@ def test_lambda_environment_encrypted_with_the_key(stack, region):
 def test_lambda_failed_invocations_go_to_an_encrypted_queue(stack, clients, region):
     r = stack(region)
     lam = clients("lambda", region)
-    # The spec allows an on-failure destination or a dead-letter config; whichever is set must be the queue.
+    # The spec asks for both an on-failure destination and a dead-letter config, each the one queue.
     try:
         invoke = lam.get_function_event_invoke_config(FunctionName=r.function["FunctionArn"])
     except lam.exceptions.ResourceNotFoundException:
         invoke = {}
-    targets = {
-        (invoke.get("DestinationConfig") or {}).get("OnFailure", {}).get("Destination"),
-        (r.function.get("DeadLetterConfig") or {}).get("TargetArn"),
-    } - {None}
-    assert len(targets) == 1, targets
-    (queue_arn,) = targets
+    queue_arn = (invoke.get("DestinationConfig") or {}).get("OnFailure", {}).get("Destination")
+    assert queue_arn is not None
+    assert (r.function.get("DeadLetterConfig") or {}).get("TargetArn") == queue_arn
     assert queue_arn.startswith(f"arn:aws:sqs:{region}:{r.account}:")
     sqs = clients("sqs", region)
     url = sqs.get_queue_url(QueueName=queue_arn.rsplit(":", 1)[1])["QueueUrl"]
@@ -383,9 +380,11 @@ def test_lambda_failed_invocations_go_to_an_encrypted_queue(stack, clients, regi
 
 
 @PER_REGION
-def test_lambda_reserved_concurrency(stack, clients, region):
+def test_lambda_reserved_concurrency_unset_by_default(stack, clients, region):
+    # Spec: configurable, unset by default (AWS keeps 100 of the account's concurrency unreserved; new accounts
+    # often have a limit of 10, where any reservation fails).
     concurrency = clients("lambda", region).get_function_concurrency(FunctionName=stack(region).function["FunctionArn"])
-    assert concurrency["ReservedConcurrentExecutions"] > 0
+    assert "ReservedConcurrentExecutions" not in concurrency
 
 
 # ============================================================================================

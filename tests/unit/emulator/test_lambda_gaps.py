@@ -24,18 +24,22 @@ def aws(monkeypatch):
         yield lambda service: boto3.client(service, region_name=REGION)
 
 
+def package():
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("processor.py", "def handler(e, c):\n    return e\n")
+    return buffer.getvalue()
+
+
 def make_function(aws, key_arn=None):
     trust = {
         "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]
     }
     role = aws("iam").create_role(RoleName="gaps", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("processor.py", "def handler(e, c):\n    return e\n")
     kwargs = {"KMSKeyArn": key_arn} if key_arn else {}
     aws("lambda").create_function(
         FunctionName="gaps", Runtime="python3.11", Role=role, Handler="processor.handler",
-        Code={"ZipFile": buffer.getvalue()}, **kwargs,
+        Code={"ZipFile": package()}, **kwargs,
     )  # fmt: skip
     return role
 
@@ -49,6 +53,24 @@ def test_update_function_configuration_changes_and_removes_the_key(aws):
     assert lam.get_function(FunctionName="gaps")["Configuration"]["KMSKeyArn"] == second
     lam.update_function_configuration(FunctionName="gaps", KMSKeyArn="")
     assert not lam.get_function(FunctionName="gaps")["Configuration"].get("KMSKeyArn")
+
+
+def test_dead_letter_config_is_kept_answered_and_removed(aws):
+    role = make_function(aws)
+    lam = aws("lambda")
+    assert "DeadLetterConfig" not in lam.get_function(FunctionName="gaps")["Configuration"]
+    queue = "arn:aws:sqs:%s:123456789012:failures" % REGION
+    lam.update_function_configuration(FunctionName="gaps", DeadLetterConfig={"TargetArn": queue})
+    assert lam.get_function(FunctionName="gaps")["Configuration"]["DeadLetterConfig"] == {"TargetArn": queue}
+    lam.update_function_configuration(FunctionName="gaps", DeadLetterConfig={"TargetArn": ""})
+    assert "DeadLetterConfig" not in lam.get_function_configuration(FunctionName="gaps")
+    created = lam.create_function(
+        FunctionName="gaps-dlq", Runtime="python3.11", Role=role, Handler="processor.handler",
+        Code={"ZipFile": package()},
+        DeadLetterConfig={"TargetArn": queue},
+    )  # fmt: skip
+    assert created["DeadLetterConfig"] == {"TargetArn": queue}
+    assert lam.get_function_configuration(FunctionName="gaps-dlq")["DeadLetterConfig"] == {"TargetArn": queue}
 
 
 def test_put_function_event_invoke_config_replaces_the_configuration(aws):

@@ -14,6 +14,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from ansible_collections.tap.multiregion.plugins.module_utils import apigatewayv2 as logic
+from ansible_collections.tap.multiregion.plugins.module_utils import base
 from ansible_collections.tap.multiregion.plugins.modules import apigatewayv2_http_api as module
 from support import REPO_ROOT
 from emulator import control, extensions
@@ -138,9 +139,11 @@ def test_create_then_rerun_is_a_noop(run, aws, calls):
 
     del calls[:]
     again = run(args(name), diff=True)
-    assert again["changed"] is False, again["actions"]
-    assert again["actions"] == []
+    assert again["changed"] is False, again["changes"]
+    assert again["changes"] == []
     assert writes(calls) == []
+    # The API list first, then its four lists at the same time.
+    assert sorted(calls) == ["GetApis", "GetAuthorizers", "GetIntegrations", "GetRoutes", "GetStages"]
     assert again["api_id"] == api_id
     assert again["diff"]["before"] == again["diff"]["after"]
     assert len(apis_named(aws, name)) == 1
@@ -153,7 +156,7 @@ def test_check_mode_creates_nothing(run, aws, calls):
     assert result["api_id"] is None and result["execution_arn"] is None
     assert writes(calls) == []
     assert apis_named(aws, name) == []
-    assert result["actions"][0] == "create api %s" % name
+    assert result["changes"][0] == "create HTTP API %s" % name
     assert result["diff"]["before"] == {}
     assert result["diff"]["after"]["routes"] == {
         "POST /process": {"authorization_type": "AWS_IAM", "authorizer": None, "target": FUNCTION_ARN}
@@ -175,6 +178,22 @@ def test_check_mode_creates_nothing(run, aws, calls):
     assert client.get_stage(ApiId=api_id, StageName="dev")["DefaultRouteSettings"]["ThrottlingBurstLimit"] == 100
     assert client.get_routes(ApiId=api_id)["Items"][0]["AuthorizationType"] == "AWS_IAM"
     assert client.get_authorizers(ApiId=api_id)["Items"] == []
+
+
+def test_drift_is_named_in_check_mode_without_a_write(run, aws, emulator_url):
+    name = "tap-api-plan"
+    api_id = run(args(name))["api_id"]
+    aws("apigatewayv2", REGION).update_stage(
+        ApiId=api_id, StageName="dev", DefaultRouteSettings={"ThrottlingBurstLimit": 7, "ThrottlingRateLimit": 50.0}
+    )
+    mark = control.last_call_seq(emulator_url)
+    plan = run(args(name), check_mode=True, diff=True)
+    assert plan["changes"] == ["stage dev of HTTP API %s: throttling burst limit 7 -> 100" % name]
+    assert plan["diff"]["before"]["stage"]["throttling_burst_limit"] == 7
+    assert plan["diff"]["after"]["stage"]["throttling_burst_limit"] == 100
+    assert control.write_calls(emulator_url, mark) == []
+    assert run(args(name))["changed"] is True
+    assert run(args(name), check_mode=True)["changes"] == []
 
 
 def test_throttle_change_updates_stage_in_place(run, aws, calls):
@@ -222,7 +241,10 @@ def test_jwt_authorizer_mode_and_back_to_aws_iam(run, aws, calls):
     del calls[:]
     preview = run(args(name), check_mode=True)
     assert writes(calls) == []
-    assert preview["actions"] == ["update route POST /process: AuthorizationType", "delete JWT authorizer jwt"]
+    assert preview["changes"] == [
+        "route POST /process of HTTP API %s: authorization JWT -> AWS_IAM" % name,
+        "delete JWT authorizer jwt of HTTP API %s" % name,
+    ]
     assert preview["authorizer"] is None and preview["routes"][0]["authorization_type"] == "AWS_IAM"
 
     back = run(args(name))
@@ -288,7 +310,7 @@ def test_state_absent_is_idempotent(run, aws):
     check = run({"name": name, "state": "absent"}, check_mode=True)
     assert check["changed"] is True and len(apis_named(aws, name)) == 1
     gone = run({"name": name, "state": "absent"})
-    assert gone["changed"] is True and gone["actions"] == ["delete api %s (%s)" % (name, api_id)]
+    assert gone["changed"] is True and gone["changes"] == ["delete HTTP API %s (%s)" % (name, api_id)]
     assert apis_named(aws, name) == []
     assert run({"name": name, "state": "absent"})["changed"] is False
 
@@ -419,6 +441,11 @@ def source_arn(api_id, path="POST/process", stage="dev"):
     return "arn:aws:execute-api:%s:%s:%s/%s/%s" % (REGION, ACCOUNT, api_id, stage, path)
 
 
+def added(function, source):
+    statement = "apigateway.amazonaws.com may lambda:InvokeFunction from %s" % source
+    return "function %s: add permission apigateway-invoke (%s)" % (function, statement)
+
+
 def test_invoke_permission_added_then_rerun_makes_no_write(run, aws, calls, lambda_calls, function_role):
     name = "tap-api-invoke-added"
     function = make_function(aws, function_role, "fn-invoke-added")
@@ -434,10 +461,7 @@ def test_invoke_permission_added_then_rerun_makes_no_write(run, aws, calls, lamb
         "action": "lambda:InvokeFunction",
         "source_arn": source_arn(api_id),
     }
-    assert result["actions"][-1] == "allow apigateway.amazonaws.com to invoke %s from %s (apigateway-invoke)" % (
-        function,
-        source_arn(api_id),
-    )
+    assert result["changes"][-1] == added(function, source_arn(api_id))
     policy = statements(aws, function)
     assert set(policy) == {"s3-invoke", "apigateway-invoke"}
     statement = policy["apigateway-invoke"]
@@ -448,8 +472,8 @@ def test_invoke_permission_added_then_rerun_makes_no_write(run, aws, calls, lamb
     del calls[:]
     del lambda_calls[:]
     again = run(args(name, integration_uri=function, invoke_permission=INVOKE), diff=True)
-    assert again["changed"] is False, again["actions"]
-    assert again["actions"] == []
+    assert again["changed"] is False, again["changes"]
+    assert again["changes"] == []
     assert writes(calls) == [] and lambda_calls == ["GetPolicy"]
     assert again["diff"]["before"] == again["diff"]["after"]
     assert again["diff"]["after"]["invoke_permission"]["source_arn"] == source_arn(api_id)
@@ -457,16 +481,16 @@ def test_invoke_permission_added_then_rerun_makes_no_write(run, aws, calls, lamb
 
 
 @pytest.mark.parametrize(
-    "drift",
+    "drift_id, drift",
     [
-        {"Principal": "apigateway.amazonaws.com", "SourceArn": "WIDE"},
-        {"Principal": "events.amazonaws.com", "SourceArn": "SAME"},
-        {"Principal": "apigateway.amazonaws.com", "SourceArn": "SAME", "SourceAccount": ACCOUNT},
-        {"Principal": "apigateway.amazonaws.com", "SourceArn": "SAME", "Action": "lambda:GetFunction"},
+        ("source-arn", {"Principal": "apigateway.amazonaws.com", "SourceArn": "WIDE"}),
+        ("principal", {"Principal": "events.amazonaws.com", "SourceArn": "SAME"}),
+        ("extra-condition", {"Principal": "apigateway.amazonaws.com", "SourceArn": "SAME", "SourceAccount": ACCOUNT}),
+        ("action", {"Principal": "apigateway.amazonaws.com", "SourceArn": "SAME", "Action": "lambda:GetFunction"}),
     ],
     ids=["source-arn", "principal", "extra-condition", "action"],
 )
-def test_changed_invoke_permission_is_replaced(run, aws, calls, lambda_calls, function_role, drift):
+def test_changed_invoke_permission_is_replaced(run, aws, calls, lambda_calls, function_role, drift_id, drift):
     test_id = "-".join(sorted(drift)).lower() + "-" + drift["Principal"].split(".")[0]
     name = "tap-api-invoke-drift-%s" % test_id
     function = make_function(aws, function_role, "fn-invoke-drift-%s" % test_id)
@@ -484,7 +508,14 @@ def test_changed_invoke_permission_is_replaced(run, aws, calls, lambda_calls, fu
     assert result["changed"] is True
     assert writes(calls) == []
     assert lambda_calls == ["GetPolicy", "RemovePermission", "AddPermission"]
-    assert result["actions"][0] == "remove permission apigateway-invoke of %s (it differs)" % function
+    wide, exact = base.show(source_arn(api_id, "*/*")), base.show(source_arn(api_id))
+    difference = {
+        "source-arn": "source ARN %s -> %s" % (wide, exact),
+        "principal": "principal events.amazonaws.com -> apigateway.amazonaws.com",
+        "extra-condition": "source account %s -> none" % ACCOUNT,
+        "action": "action lambda:GetFunction -> lambda:InvokeFunction",
+    }[drift_id]
+    assert result["changes"] == ["function %s: permission apigateway-invoke %s" % (function, difference)]
     assert result["diff"]["before"]["invoke_permission"] != result["diff"]["after"]["invoke_permission"]
     policy = statements(aws, function)
     assert set(policy) == {"s3-invoke", "apigateway-invoke"}
@@ -510,10 +541,7 @@ def test_invoke_permission_check_mode_writes_nothing(run, aws, calls, lambda_cal
     assert apis_named(aws, name) == []
     new_arn = source_arn(logic.NEW_ID)
     assert plan["invoke_permission"]["source_arn"] == new_arn
-    assert plan["actions"][-1] == "allow apigateway.amazonaws.com to invoke %s from %s (apigateway-invoke)" % (
-        missing,
-        new_arn,
-    )
+    assert plan["changes"][-1] == added(missing, new_arn)
     assert plan["diff"]["before"] == {"invoke_permission": None}
     assert plan["diff"]["after"]["invoke_permission"]["source_arn"] == new_arn
 
@@ -525,9 +553,7 @@ def test_invoke_permission_check_mode_writes_nothing(run, aws, calls, lambda_cal
     del calls[:]
     del lambda_calls[:]
     plan = run(args(name, integration_uri=function, invoke_permission=INVOKE), check_mode=True)
-    assert plan["changed"] is True and plan["actions"] == [
-        "allow apigateway.amazonaws.com to invoke %s from %s (apigateway-invoke)" % (function, source_arn(api_id))
-    ]
+    assert plan["changed"] is True and plan["changes"] == [added(function, source_arn(api_id))]
     assert writes(calls) == [] and lambda_calls == ["GetPolicy"]
     with pytest.raises(lam.exceptions.ResourceNotFoundException):
         lam.get_policy(FunctionName=function)
@@ -537,13 +563,16 @@ def test_invoke_permission_check_mode_writes_nothing(run, aws, calls, lambda_cal
     del lambda_calls[:]
     other = dict(INVOKE, source_path="GET/health")
     plan = run(args(name, integration_uri=function, invoke_permission=other), check_mode=True)
-    assert plan["changed"] is True and len(plan["actions"]) == 2
+    assert plan["changed"] is True and plan["changes"] == [
+        "function %s: permission apigateway-invoke source ARN %s -> %s"
+        % (function, base.show(source_arn(api_id)), base.show(source_arn(api_id, "GET/health")))
+    ]
     assert plan["invoke_permission"]["source_arn"] == source_arn(api_id, "GET/health")
     assert lambda_calls == ["GetPolicy"]
     condition = statements(aws, function)["apigateway-invoke"]["Condition"]
     assert condition == {"ArnLike": {"AWS:SourceArn": source_arn(api_id)}}
     unchanged = run(args(name, integration_uri=function, invoke_permission=INVOKE), check_mode=True)
-    assert unchanged["changed"] is False and unchanged["actions"] == []
+    assert unchanged["changed"] is False and unchanged["changes"] == []
 
 
 def test_without_invoke_permission_the_function_policy_is_not_read(run, aws, lambda_calls):

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 from ansible_collections.tap.multiregion.plugins.module_utils import apigatewayv2 as logic
 
 URI = "arn:aws:lambda:us-east-1:123456789012:function:f"
@@ -195,11 +196,22 @@ def test_stage_changes():
     assert set(logic.stage_changes(bare, desired)) == {"AutoDeploy", "DefaultRouteSettings", "AccessLogSettings"}
 
 
-def test_tag_changes_never_purge_marker_or_aws_tags():
+def test_api_tags_keep_the_marker_and_aws_tags_are_never_purged():
     current = {"a": "1", "b": "2", "aws:cloudformation:stack-name": "s", logic.MARKER_TAG_KEY: "api"}
-    assert logic.tag_changes(current, {"a": "1", "c": 3}) == ({"c": "3"}, ["b"])
-    assert logic.tag_changes(current, {"a": "1"}, purge=False) == ({}, [])
-    assert logic.tag_changes({}, {"a": None}) == ({"a": ""}, [])
+    assert compare_aws_tags(current, logic.api_tags({"a": "1", "c": 3}, "api"), True) == ({"c": "3"}, ["b"])
+    assert compare_aws_tags(current, logic.api_tags({"a": "1"}, "api"), False) == ({}, [])
+    assert logic.api_tags({"a": None}, "api") == {"a": "", logic.MARKER_TAG_KEY: "api"}
+
+
+def test_change_sentence_names_each_attribute_with_before_and_after():
+    stage = {"AutoDeploy": True, "DefaultRouteSettings": {"ThrottlingBurstLimit": 100, "ThrottlingRateLimit": 50.0}}
+    changes = {"DefaultRouteSettings": {"ThrottlingBurstLimit": 20, "ThrottlingRateLimit": 50.0}}
+    assert logic.change_sentence(stage, changes) == "throttling burst limit 100 -> 20"
+    route = {"Target": "integrations/a", "AuthorizationType": "NONE"}
+    assert logic.change_sentence(route, {"AuthorizationType": "AWS_IAM"}) == "authorization NONE -> AWS_IAM"
+    authorizer = {"JwtConfiguration": {"Issuer": "https://i", "Audience": ["a"]}}
+    changes = {"JwtConfiguration": {"Issuer": "https://i", "Audience": ["a", "b"]}}
+    assert logic.change_sentence(authorizer, changes) == 'audience ["a"] -> ["a","b"]'
 
 
 def test_urls_and_arns():

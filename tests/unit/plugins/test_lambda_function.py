@@ -11,8 +11,11 @@ import botocore.client
 import pytest
 from botocore.exceptions import ClientError
 
+from ansible_collections.tap.multiregion.plugins.module_utils import base
 from ansible_collections.tap.multiregion.plugins.module_utils import lambda_function as logic
+from ansible_collections.tap.multiregion.plugins.module_utils.lambda_package import code_sha256
 from ansible_collections.tap.multiregion.plugins.modules import lambda_function as module
+from emulator import control
 from lambda_api_support import CallRecorder
 
 REGION = "eu-central-1"
@@ -131,13 +134,14 @@ def check_converged(aws, env, name, bucket):
     assert config["KMSKeyArn"] == env["key"]
     assert sorted(config["VpcConfig"]["SubnetIds"]) == sorted(env["subnets"])
     assert config["VpcConfig"]["SecurityGroupIds"] == [env["sg"]]
-    assert config["CodeSha256"] == logic.code_sha256(Path(env["zip"]).read_bytes())
+    assert config["CodeSha256"] == code_sha256(Path(env["zip"]).read_bytes())
     assert tags == TAGS and concurrency == 5
 
     lam = aws("lambda", REGION)
     invoke = lam.get_function_event_invoke_config(FunctionName=name)
     queue_arn = "arn:aws:sqs:%s:%s:%s-failures" % (REGION, ACCOUNT, name)
     assert invoke["DestinationConfig"]["OnFailure"]["Destination"] == queue_arn
+    assert config["DeadLetterConfig"] == {"TargetArn": queue_arn}
     assert invoke["MaximumRetryAttempts"] == 2
 
     sqs = aws("sqs", REGION)
@@ -180,6 +184,13 @@ def test_create_then_rerun_makes_no_write_call(run_module, aws, env, calls):
     second = run_module(module.main, args(env, name, bucket), region=REGION, diff=True)
     assert second["changed"] is False, second["changes"]
     assert calls.writes() == []
+    # Every read once (made at the same time): function, policy, invoke settings, bucket, log groups, queue.
+    assert sorted(calls.calls) == [
+        ("lambda", "GetFunction"), ("lambda", "GetFunctionEventInvokeConfig"), ("lambda", "GetPolicy"),
+        ("logs", "DescribeLogGroups"), ("logs", "DescribeLogGroups"), ("logs", "ListTagsForResource"),
+        ("logs", "ListTagsForResource"), ("s3", "GetBucketNotificationConfiguration"), ("sqs", "GetQueueAttributes"),
+        ("sqs", "GetQueueUrl"), ("sqs", "ListQueueTags"),
+    ]  # fmt: skip
     assert second["diff"]["before"] == second["diff"]["after"]
     assert second["event_invoke_config"]["on_failure"] == first["queue_arn"]
     assert second["permissions"]["s3-invoke"]["source_arn"] == "arn:aws:s3:::%s" % bucket
@@ -202,7 +213,7 @@ def test_check_mode_reports_and_writes_nothing(run_module, aws, env, calls):
     drifted = args(env, name, bucket, memory_size=512)
     preview = run_module(module.main, drifted, region=REGION, check_mode=True, diff=True)
     assert preview["changed"] is True
-    assert preview["changes"] == ["update configuration of function %s: MemorySize" % name]
+    assert preview["changes"] == ["function %s: memory size 256 -> 512" % name]
     assert preview["diff"]["after"]["function"]["memory_size"] == 512
     assert calls.writes() == []
     assert function_state(aws, name)[0]["MemorySize"] == 256
@@ -226,6 +237,9 @@ def test_drift_is_repaired(run_module, aws, env):
         VpcConfig={"SubnetIds": env["subnets"][:1], "SecurityGroupIds": [env["sg"]]},
     )
     lam.update_function_code(FunctionName=name, ZipFile=Path(env["zip2"]).read_bytes())
+    lam.update_function_configuration(
+        FunctionName=name, DeadLetterConfig={"TargetArn": "arn:aws:sqs:%s:%s:elsewhere" % (REGION, ACCOUNT)}
+    )
     lam.delete_function_concurrency(FunctionName=name)
     lam.put_function_event_invoke_config(
         FunctionName=name,
@@ -248,25 +262,30 @@ def test_drift_is_repaired(run_module, aws, env):
 
     repaired = run_module(module.main, args(env, name, bucket), region=REGION, diff=True)
     assert repaired["changed"] is True
-    changes = "\n".join(repaired["changes"])
-    for expected in (
-        "Environment",
-        "KMSKeyArn",
-        "MemorySize",
-        "Role",
-        "VpcConfig",
-        "update code",
-        "reserve 5",
-        "send failed asynchronous invocations",
-        "remove permission s3-invoke",
-        "untag function %s: Stray" % name,
-        "set retention of /aws/lambda/%s to 14 days" % name,
-        "encrypt log group /tap/test/%s/api-access" % name,
-        "set KmsMasterKeyId of queue",
-        "tag queue %s-failures: CostCenter" % name,
-        "notify %s of events of bucket %s" % (name, bucket),
-    ):
-        assert expected in changes, (expected, repaired["changes"])
+    show = base.show
+    queue_arn = "arn:aws:sqs:%s:%s:%s-failures" % (REGION, ACCOUNT, name)
+    label = "function %s" % name
+    assert repaired["changes"] == [
+        "log group /aws/lambda/%s: retention days 1 -> 14" % name,
+        "log group /tap/test/%s/api-access: KMS key %s -> %s" % (name, show(env["other_key"]), show(env["key"])),
+        "queue %s-failures: KmsMasterKeyId %s -> %s" % (name, env["other_key"], env["key"]),
+        "queue %s-failures: tags CostCenter=cc-1" % name,
+        "%s: role %s -> %s, memory size 128 -> 256, environment variables %s -> %s, KMS key none -> %s, "
+        "VPC subnets %s -> %s, dead-letter queue arn:aws:sqs:%s:%s:elsewhere -> %s"
+        % (label, env["other_role"], env["role"], show({"EXTRA": "1", "TABLE_NAME": "other"}),
+           show({"REGION": REGION, "TABLE_NAME": "sessions-test"}), show(env["key"]), show(env["subnets"][:1]),
+           show(sorted(env["subnets"])), REGION, ACCOUNT, queue_arn),
+        "%s: code sha256 %s -> %s" % (label, code_sha256(Path(env["zip2"]).read_bytes()),
+                                      code_sha256(Path(env["zip"]).read_bytes())),
+        "%s: remove tags Stray" % label,
+        "%s: tags Environment drifted -> test" % label,
+        "%s: reserved concurrency none -> 5" % label,
+        "%s: on-failure destination arn:aws:sqs:%s:%s:elsewhere -> %s, maximum retry attempts 0 -> 2, "
+        "maximum event age seconds none -> 21600" % (label, REGION, ACCOUNT, queue_arn),
+        "%s: permission s3-invoke source ARN arn:aws:s3:::someone-elses-bucket -> arn:aws:s3:::%s, "
+        "source account none -> %s" % (label, bucket, ACCOUNT),
+        "bucket %s: notifications to %s none -> %s s3:ObjectCreated:*" % (bucket, label, name),
+    ]  # fmt: skip
     assert repaired["diff"]["before"]["function"]["memory_size"] == 128
     assert repaired["diff"]["after"]["function"]["memory_size"] == 256
     check_converged(aws, env, name, bucket)
@@ -325,7 +344,7 @@ def test_unreserved_concurrency_and_no_vpc(run_module, aws, env):
     run_module(module.main, args(env, name, reserved_concurrency=3), region=REGION)
     result = run_module(module.main, args(env, name, **overrides), region=REGION)
     assert result["changed"] is True
-    assert "remove the reserved concurrency of %s" % name in result["changes"]
+    assert "function %s: reserved concurrency 3 -> none" % name in result["changes"]
     config, dummy, concurrency = function_state(aws, name)
     assert concurrency is None and not config.get("KMSKeyArn")
     assert not (config.get("VpcConfig") or {}).get("SubnetIds")
@@ -402,7 +421,7 @@ def test_new_role_is_retried_while_iam_propagates(run_module, aws, env, monkeypa
         return original(client, operation_name, api_params)
 
     monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", role_not_ready_once)
-    monkeypatch.setattr(module, "PROPAGATION_DELAY", 0)
+    monkeypatch.setattr(base.IAM_ROLE_PROPAGATION, "delay", 0)
     result = run_module(module.main, args(env, name), region=REGION)
     assert result.get("failed") is not True, result
     assert attempts == ["CreateFunction", "CreateFunction"]
@@ -412,7 +431,7 @@ def test_new_role_is_retried_while_iam_propagates(run_module, aws, env, monkeypa
     "overrides, message",
     [
         ({"vpc_security_group_ids": []}, "vpc_subnet_ids and vpc_security_group_ids must be given together"),
-        ({"log_group": {"retention_days": 13}}, "retention_days of /aws/lambda/lf-invalid must be one of"),
+        ({"log_group": {"retention_days": 13}}, "log group /aws/lambda/lf-invalid: 13 days is not allowed"),
         ({"role": "not-an-arn"}, "role must be the ARN of an IAM role"),
         ({"maximum_retry_attempts": 3}, "maximum_retry_attempts must be 0, 1 or 2"),
         ({"s3_notifications": [{"bucket": "b"}, {"bucket": "b"}]}, "two notifications of bucket b have the id"),
@@ -469,7 +488,7 @@ def test_permission_and_notification_logic():
 
 def test_code_sha256_spares_reading_the_package(run_module, aws, env):
     name = "lf-sha"
-    sha = logic.code_sha256(Path(env["zip"]).read_bytes())
+    sha = code_sha256(Path(env["zip"]).read_bytes())
     missing = str(env["tmp"] / "not-built-yet.zip")
     preview = run_module(
         module.main, args(env, name, zip_file=missing, code_sha256=sha), region=REGION, check_mode=True
@@ -480,7 +499,198 @@ def test_code_sha256_spares_reading_the_package(run_module, aws, env):
     assert run_module(module.main, args(env, name, code_sha256=sha), region=REGION)["changed"] is True
     converged = run_module(module.main, args(env, name, zip_file=missing, code_sha256=sha), region=REGION)
     assert converged["changed"] is False, converged
-    new_sha = logic.code_sha256(Path(env["zip2"]).read_bytes())
+    new_sha = code_sha256(Path(env["zip2"]).read_bytes())
     updated = run_module(module.main, args(env, name, zip_file=env["zip2"], code_sha256=new_sha), region=REGION)
-    assert updated["changes"] == ["update code of function %s (sha256 %s)" % (name, new_sha)]
+    assert updated["changes"] == ["function %s: code sha256 %s -> %s" % (name, sha, new_sha)]
     assert function_state(aws, name)[0]["CodeSha256"] == new_sha
+
+
+@pytest.mark.parametrize(
+    "drift, sentence",
+    [
+        ({"Timeout": 5}, "timeout 5 -> 30"),
+        ({"DeadLetterConfig": {"TargetArn": ""}}, "dead-letter queue none -> arn:aws:sqs:%s:%s:lf-plan-failures"),
+    ],
+    ids=["timeout", "dead-letter-queue"],
+)
+def test_drift_is_named_in_check_mode_without_a_write(run_module, aws, env, emulator_url, drift, sentence):
+    name = "lf-plan"
+    run_module(module.main, args(env, name), region=REGION)
+    aws("lambda", REGION).update_function_configuration(FunctionName=name, **drift)
+    mark = control.last_call_seq(emulator_url)
+    plan = run_module(module.main, args(env, name), region=REGION, check_mode=True, diff=True)
+    assert plan["changes"] == ["function %s: %s" % (name, sentence.replace("%s:%s", "%s:%s" % (REGION, ACCOUNT)))]
+    assert plan["diff"]["before"]["function"] != plan["diff"]["after"]["function"]
+    assert control.write_calls(emulator_url, mark) == []
+    assert run_module(module.main, args(env, name), region=REGION)["changed"] is True
+    assert run_module(module.main, args(env, name), region=REGION, check_mode=True)["changes"] == []
+
+
+def patch_lambda(monkeypatch, change):
+    """change(operation, params, response) edits or replaces what the emulator answered (or raises)."""
+    original = botocore.client.BaseClient._make_api_call
+    seen = []
+
+    def call(client, operation_name, api_params):
+        if client.meta.service_model.service_name in ("lambda", "s3") and not operation_name.startswith("List"):
+            seen.append(operation_name)
+            response = change(operation_name, api_params, lambda: original(client, operation_name, api_params))
+            if response is not None:
+                return response
+        return original(client, operation_name, api_params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", call)
+    monkeypatch.setattr(module, "CREATE_POLL", 0.0)
+    monkeypatch.setattr(module, "UPDATE_POLL", 0.0)
+    return seen
+
+
+def after(seen, operation):
+    return seen[seen.index(operation):]
+
+
+def test_waits_until_the_function_is_active_and_each_update_is_done(run_module, env, monkeypatch):
+    """AWS answers State Pending to CreateFunction (a VPC function for a minute or more) and LastUpdateStatus
+    InProgress to an update; the next write would meet ResourceConflictException."""
+    name = "lf-states"
+    pending = {"State": 0, "LastUpdateStatus": 0}
+
+    def states(operation, params, call):
+        if operation not in ("CreateFunction", "UpdateFunctionConfiguration", "GetFunctionConfiguration"):
+            return None
+        response = call()
+        key = "State" if operation == "CreateFunction" else "LastUpdateStatus"
+        if operation != "GetFunctionConfiguration":
+            pending[key] = 2
+        for key, value in (("State", "Pending"), ("LastUpdateStatus", "InProgress")):
+            if pending[key]:
+                pending[key] -= 1
+                response[key] = value
+        return response
+
+    seen = patch_lambda(monkeypatch, states)
+    created = run_module(module.main, args(env, name), region=REGION)
+    assert created["changed"] is True, created
+    # The response (Pending), one more Pending read, then Active: only then the next write.
+    assert after(seen, "CreateFunction")[:4] == [
+        "CreateFunction", "GetFunctionConfiguration", "GetFunctionConfiguration", "PutFunctionConcurrency"
+    ]  # fmt: skip
+
+    del seen[:]
+    updated = run_module(module.main, args(env, name, memory_size=512, zip_file=env["zip2"]), region=REGION)
+    assert updated["changed"] is True, updated
+    assert after(seen, "UpdateFunctionConfiguration")[:4] == [
+        "UpdateFunctionConfiguration", "GetFunctionConfiguration", "GetFunctionConfiguration", "UpdateFunctionCode"
+    ]  # fmt: skip
+
+
+def test_a_failed_update_fails_the_task_naming_the_reason(run_module, env, monkeypatch):
+    name = "lf-failed"
+    run_module(module.main, args(env, name), region=REGION)
+
+    def fail_the_update(operation, params, call):
+        if operation == "UpdateFunctionConfiguration":
+            return dict(call(), LastUpdateStatus="InProgress")
+        if operation == "GetFunctionConfiguration":
+            return dict(call(), LastUpdateStatus="Failed", LastUpdateStatusReasonCode="SubnetOutOfIPAddresses",
+                        LastUpdateStatusReason="All subnets of the function are out of IP addresses.")
+        return None
+
+    seen = patch_lambda(monkeypatch, fail_the_update)
+    result = run_module(module.main, args(env, name, memory_size=512), region=REGION)
+    assert result["failed"] is True
+    assert result["msg"] == (
+        "function %s: configuration update LastUpdateStatus Failed (SubnetOutOfIPAddresses): "
+        "All subnets of the function are out of IP addresses." % name
+    )
+    assert result["changes"] == ["function %s: memory size 256 -> 512" % name]
+    assert "PutFunctionConcurrency" not in after(seen, "UpdateFunctionConfiguration")
+
+
+def test_a_failed_creation_fails_the_task_naming_the_reason(run_module, env, monkeypatch):
+    def fail_the_creation(operation, params, call):
+        if operation == "CreateFunction":
+            return dict(call(), State="Pending")
+        if operation == "GetFunctionConfiguration":
+            return dict(call(), State="Failed", StateReasonCode="EniLimitExceeded",
+                        StateReason="The function could not create its network interfaces.")
+        return None
+
+    patch_lambda(monkeypatch, fail_the_creation)
+    result = run_module(module.main, args(env, "lf-failed-creation"), region=REGION)
+    assert result["failed"] is True
+    assert result["msg"] == (
+        "function lf-failed-creation: creation State Failed (EniLimitExceeded): "
+        "The function could not create its network interfaces."
+    )
+
+
+def test_a_function_left_failed_fails_the_task_when_nothing_would_change(run_module, env, monkeypatch):
+    name = "lf-left-failed"
+    run_module(module.main, args(env, name), region=REGION)
+
+    def left_failed(operation, params, call):
+        if operation == "GetFunction":
+            found = call()
+            found["Configuration"].update(State="Failed", StateReasonCode="KMSKeyAccessDenied",
+                                          StateReason="Lambda was unable to decrypt the environment variables.")
+            return found
+        return None
+
+    patch_lambda(monkeypatch, left_failed)
+    result = run_module(module.main, args(env, name), region=REGION)
+    assert result["failed"] is True
+    assert result["msg"] == (
+        "function %s: State Failed (KMSKeyAccessDenied): Lambda was unable to decrypt the environment variables." % name
+    )
+    # A change is made: the update may repair the function.
+    assert run_module(module.main, args(env, name, timeout=45), region=REGION).get("failed") is not True
+
+
+def conflict(operation, message):
+    return ClientError({"Error": {"Code": "ResourceConflictException", "Message": message}}, operation)
+
+
+def test_writes_wait_while_an_update_or_the_policy_is_in_progress(run_module, aws, env, monkeypatch):
+    name = "lf-conflict"
+    bucket = make_bucket(aws, "lf-conflict-bucket")
+    run_module(module.main, args(env, name), region=REGION)
+    refused = []
+
+    def busy_once(operation, params, call):
+        if operation in ("UpdateFunctionConfiguration", "AddPermission") and operation not in refused:
+            refused.append(operation)
+            raise conflict(operation, "The operation cannot be performed at this time. An update is in progress "
+                                      "for resource: arn:aws:lambda:%s:%s:function:%s" % (REGION, ACCOUNT, name))
+        if operation == "PutBucketNotificationConfiguration" and operation not in refused:
+            refused.append(operation)
+            raise ClientError({"Error": {"Code": "InvalidArgument",
+                                         "Message": "Unable to validate the following destination configurations"}},
+                              operation)  # fmt: skip
+        return None
+
+    monkeypatch.setattr(logic.LAMBDA_CONFLICT, "delay", 0)
+    monkeypatch.setattr(logic.S3_DESTINATION_VALIDATION, "delay", 0)
+    seen = patch_lambda(monkeypatch, busy_once)
+    result = run_module(module.main, args(env, name, bucket, timeout=60), region=REGION)
+    assert result.get("failed") is not True, result
+    assert refused == ["UpdateFunctionConfiguration", "AddPermission", "PutBucketNotificationConfiguration"]
+    assert [op for op in seen if op in refused] == [op for op in refused for attempt in (1, 2)]
+    assert function_state(aws, name)[0]["Timeout"] == 60
+
+
+def test_an_existing_statement_id_is_not_retried(run_module, aws, env, monkeypatch):
+    bucket = make_bucket(aws, "lf-exists-bucket")
+    tries = []
+
+    def exists(operation, params, call):
+        if operation == "AddPermission":
+            tries.append(operation)
+            raise conflict(operation, "The statement id (s3-invoke) provided already exists. Please provide a new "
+                                      "statement id, or remove the existing statement.")
+        return None
+
+    patch_lambda(monkeypatch, exists)
+    result = run_module(module.main, args(env, "lf-exists", bucket), region=REGION)
+    assert result["failed"] is True and "already exists" in result["msg"]
+    assert tries == ["AddPermission"]
