@@ -20,6 +20,7 @@ EXTENSIONS: tuple[str, ...] = (
     "iam_managed_policies",
     "lambda_gaps",
     "rds_event_subscriptions",
+    "s3_replication",
 )
 
 
