@@ -12,8 +12,6 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.amazon.aws.plugins.module_utils.arn import parse_aws_arn
-
 from ansible_collections.tap.multiregion.plugins.module_utils.base import show
 
 # Keys of an alarm as PutMetricAlarm takes them and DescribeAlarms returns them, mapped to the
@@ -205,8 +203,3 @@ def topic_policy(
         )
     return {"Version": "2012-10-17", "Id": "tap-alert-topic-policy", "Statement": statements}
 
-
-def key_label(key):
-    """A KMS key as a change sentence names it: key/<id> or alias/<name> of an ARN, else as given."""
-    parsed = parse_aws_arn(key or "")
-    return parsed["resource"] if parsed and parsed.get("service") == "kms" else key

@@ -186,6 +186,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
+from ansible_collections.tap.multiregion.plugins.module_utils import kms
 from ansible_collections.tap.multiregion.plugins.module_utils import monitoring
 from ansible_collections.tap.multiregion.plugins.module_utils import policies
 from ansible_collections.tap.multiregion.plugins.module_utils.base import AwsResource
@@ -270,7 +271,7 @@ class AlertTopic(AwsResource):
         for key, value in sorted(wanted.items()):
             have = attributes.get(key, "")
             if have != value:
-                shown = (monitoring.key_label(have), monitoring.key_label(value)) if key == "KmsMasterKeyId" else (
+                shown = (kms.key_label(have), kms.key_label(value)) if key == "KmsMasterKeyId" else (
                     have, value)
                 self.update(self.label, ATTRIBUTES[key], shown[0], shown[1], self.sns.set_topic_attributes,
                             TopicArn=self.topic_arn, AttributeName=key, AttributeValue=value)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ansible_collections.tap.multiregion.plugins.module_utils import kms
 from ansible_collections.tap.multiregion.plugins.module_utils import monitoring as m
 from ansible_collections.tap.multiregion.plugins.module_utils import policies
 from ansible_collections.tap.multiregion.plugins.module_utils.resources import event_subscription
@@ -135,6 +136,6 @@ def test_alarm_change_sentence_names_each_option_with_before_and_after():
 
 
 def test_key_label_names_kms_keys_by_their_resource():
-    assert m.key_label("arn:aws:kms:eu-west-1:123456789012:key/abcd") == "key/abcd"
-    assert m.key_label("arn:aws:kms:eu-west-1:123456789012:alias/tap-dev") == "alias/tap-dev"
-    assert m.key_label("alias/tap-dev") == "alias/tap-dev" and m.key_label("") == ""
+    assert kms.key_label("arn:aws:kms:eu-west-1:123456789012:key/abcd") == "key/abcd"
+    assert kms.key_label("arn:aws:kms:eu-west-1:123456789012:alias/tap-dev") == "alias/tap-dev"
+    assert kms.key_label("alias/tap-dev") == "alias/tap-dev" and kms.key_label("") == ""
