@@ -202,4 +202,3 @@ def topic_policy(
             }
         )
     return {"Version": "2012-10-17", "Id": "tap-alert-topic-policy", "Statement": statements}
-

@@ -456,7 +456,6 @@ def change_sentence(label, setting, before, after):
     return "%s: policy none -> statements %s" % (label, ", ".join(sids))
 
 
-
 def _lifecycle_summary(rule):
     parts = []
     if "Expiration" in rule:

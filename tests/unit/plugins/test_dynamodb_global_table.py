@@ -74,9 +74,10 @@ def tag_sentence(label, tags):
     return "%s: tags %s" % (label, ", ".join(f"{k}={v}" for k, v in sorted(tags.items())))
 
 
-def new_replica(name, region, keys, tags=TAGS):
-    """The sentences of a replica created with PITR on and the tags."""
+def new_replica(name, region, keys, tags=None):
+    """The sentences of a replica created with PITR on and the tags (default TAGS)."""
     label = f"replica {region} of table {name}"
+    tags = TAGS if tags is None else tags
     return [
         f"create {label} (KMS key {key(keys[region])})",
         f"{label}: point-in-time recovery false -> true",
