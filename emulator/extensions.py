@@ -42,6 +42,7 @@ EXTENSIONS: tuple[str, ...] = (
     "lambda_runtime",
     "s3_notification_delivery",
     "apigateway_invoke",
+    "s3_replication",
 )
 
 

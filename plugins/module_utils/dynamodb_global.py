@@ -26,12 +26,19 @@ State (current or desired)::
     }
 
 Per-region settings (deletion protection, point-in-time recovery, tags) are not replicated by
-DynamoDB, so they are planned for the table and for every replica alike.
+DynamoDB, so they are planned for the table and for every replica alike. Each change is a dict
+(``action``, ``region`` and what the write needs); `change_sentence` says it the way the module
+reports it.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
+
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
+
+from ansible_collections.tap.multiregion.plugins.module_utils.base import update_sentence
+from ansible_collections.tap.multiregion.plugins.module_utils.kms import key_label
 
 GLOBAL_TABLE_VERSION = "2019.11.21"
 STREAM_VIEW_TYPE = "NEW_AND_OLD_IMAGES"
@@ -42,12 +49,16 @@ NEW_REPLICA_SETTINGS = {"deletion_protection": False, "point_in_time_recovery": 
 
 SETTLED = "ACTIVE"
 FAILED_STATUSES = ("CREATION_FAILED", "INACCESSIBLE_ENCRYPTION_CREDENTIALS", "REGION_DISABLED", "ARCHIVED")
+# Changes of one region's own settings (not of the global table).
+SETTINGS_ACTIONS = ("set_deletion_protection", "set_point_in_time_recovery", "tags")
 
 
 # --------------------------------------------------------------------------- normalizing
-def boto3_tags_to_dict(tags):
-    """[{'Key': k, 'Value': v}, ...] -> {k: v} (later entries win)."""
-    return {t["Key"]: t["Value"] for t in tags or []}
+def region_arn(table_arn, region):
+    """The ARN of the same table in another region (replicas share name, account and partition)."""
+    parts = table_arn.split(":")
+    parts[3] = region
+    return ":".join(parts)
 
 
 def key_schema_from_description(description):
@@ -143,14 +154,11 @@ def plan_region_settings(region, desired, current, purge_tags=True):
             {"action": "set_point_in_time_recovery", "region": region, "enabled": desired["point_in_time_recovery"]}
         )
     if desired.get("tags") is not None:
-        have = current.get("tags") or {}
-        want = desired["tags"]
-        to_set = {k: v for k, v in want.items() if have.get(k) != v}
-        to_remove = sorted(k for k in have if k not in want) if purge_tags else []
-        if to_remove:
-            changes.append({"action": "untag", "region": region, "keys": to_remove})
-        if to_set:
-            changes.append({"action": "tag", "region": region, "tags": dict(sorted(to_set.items()))})
+        have = dict(current.get("tags") or {})
+        want = dict((k, str(v)) for k, v in desired["tags"].items())
+        to_set, to_unset = compare_aws_tags(have, want, purge_tags)
+        if to_set or to_unset:
+            changes.append({"action": "tags", "region": region, "current": have, "tags": want, "purge": purge_tags})
     return changes
 
 
@@ -195,7 +203,8 @@ def plan_present(
                 % (desired["name"], _schema_text(current["key_schema"]), _schema_text(desired["key_schema"]))
             )
         if current["billing_mode"] != desired["billing_mode"]:
-            changes.append({"action": "set_billing_mode", "region": region, "billing_mode": desired["billing_mode"]})
+            changes.append({"action": "set_billing_mode", "region": region, "billing_mode": desired["billing_mode"],
+                            "before": current["billing_mode"]})
         if current["stream_view_type"] != desired["stream_view_type"]:
             if current["stream_view_type"] is not None:
                 if current["replicas"]:
@@ -204,12 +213,13 @@ def plan_present(
                         "cannot be switched while replicas exist"
                         % (desired["name"], current["stream_view_type"], desired["stream_view_type"])
                     )
-                changes.append({"action": "disable_stream", "region": region})
+                changes.append({"action": "disable_stream", "region": region, "before": current["stream_view_type"]})
             changes.append(
                 {"action": "enable_stream", "region": region, "stream_view_type": desired["stream_view_type"]}
             )
         if current["kms_key_arn"] != desired["kms_key_arn"]:
-            changes.append({"action": "set_kms_key", "region": region, "kms_key_arn": desired["kms_key_arn"]})
+            changes.append({"action": "set_kms_key", "region": region, "kms_key_arn": desired["kms_key_arn"],
+                            "before": current["kms_key_arn"]})
         changes.extend(plan_region_settings(region, desired["settings"], current["settings"], purge_tags))
         version = current.get("global_table_version")
         if version and version != GLOBAL_TABLE_VERSION:
@@ -248,9 +258,8 @@ def plan_present(
     for replica_region in sorted(r for r in desired["replicas"] if r in current_replicas):
         want, have = desired["replicas"][replica_region], current_replicas[replica_region]
         if want["kms_key_arn"] != have.get("kms_key_arn"):
-            changes.append(
-                {"action": "set_replica_kms_key", "region": replica_region, "kms_key_arn": want["kms_key_arn"]}
-            )
+            changes.append({"action": "set_replica_kms_key", "region": replica_region,
+                            "kms_key_arn": want["kms_key_arn"], "before": have.get("kms_key_arn")})
         changes.extend(plan_region_settings(replica_region, want["settings"], have.get("settings"), purge_tags))
 
     return changes, errors
@@ -293,6 +302,36 @@ def _replica_deletion(name, region, replica, allow_deletion_protection_removal, 
         changes.append({"action": "set_deletion_protection", "region": region, "enabled": False})
     changes.append({"action": "delete_replica", "region": region})
     return changes
+
+
+def table_label(name, primary, region):
+    """How sentences name the table in one region: the table itself, or one of its replicas."""
+    return "table %s" % name if region == primary else "replica %s of table %s" % (region, name)
+
+
+def change_sentence(name, primary, change):
+    """The sentence the module reports for one planned change (tags are reported by the tag sync)."""
+    action, region = change["action"], change["region"]
+    label = table_label(name, primary, region)
+    if action == "create_table":
+        return "create table %s (%s, KMS key %s)" % (name, region, key_label(change["kms_key_arn"]))
+    if action == "create_replica":
+        return "create %s (KMS key %s)" % (label, key_label(change["kms_key_arn"]))
+    if action in ("delete_replica", "delete_table"):
+        return "delete %s" % label
+    if action == "set_billing_mode":
+        return update_sentence(label, "billing mode", change["before"], change["billing_mode"])
+    if action == "disable_stream":
+        return update_sentence(label, "stream", change["before"], None)
+    if action == "enable_stream":
+        return update_sentence(label, "stream", None, change["stream_view_type"])
+    if action in ("set_kms_key", "set_replica_kms_key"):
+        return update_sentence(label, "KMS key", key_label(change["before"]), key_label(change["kms_key_arn"]))
+    if action == "set_deletion_protection":
+        return update_sentence(label, "deletion protection", not change["enabled"], change["enabled"])
+    if action == "set_point_in_time_recovery":
+        return update_sentence(label, "point-in-time recovery", not change["enabled"], change["enabled"])
+    raise ValueError("no sentence for change %s" % action)
 
 
 def _schema_text(schema):

@@ -7,6 +7,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.amazon.aws.plugins.module_utils.arn import parse_aws_arn
+
 # Tag every key carries at creation: the alias it was created for. When the alias is missing
 # (a run interrupted between CreateKey and CreateAlias), the key is found by this tag instead of
 # creating a second one.
@@ -48,3 +50,9 @@ def check_pending_window(days):
     if days is None or 7 <= days <= 30:
         return None
     return "pending_window_days must be between 7 and 30 (KMS allows no other waiting period), got %s" % days
+
+
+def key_label(key):
+    """A KMS key as change sentences name it: key/<id> or alias/<name> of an ARN, anything else as given."""
+    parsed = parse_aws_arn(key or "")
+    return parsed["resource"] if parsed and parsed.get("service") == "kms" else key

@@ -12,6 +12,8 @@ __metaclass__ = type
 
 import re
 
+from ansible_collections.tap.multiregion.plugins.module_utils.base import show
+
 # Keys of an alarm as PutMetricAlarm takes them and DescribeAlarms returns them, mapped to the
 # module's option names. Only these keys are compared and written.
 ALARM_FIELDS = (
@@ -136,6 +138,20 @@ def alarm_differences(current, desired_params):
     return sorted(key for key in want if have.get(key) != want[key])
 
 
+def alarm_change_sentence(name, current, desired_params, differences):
+    """'alarm <name>: threshold 80.0 -> 90.0, ...' for the options that differ (one PutMetricAlarm)."""
+    have, want = normalize_alarm(current), normalize_alarm(desired_params)
+    return "alarm %s: %s" % (name, ", ".join(
+        "%s %s -> %s" % (option.replace("_", " "), show(have.get(option)), show(want[option])) for option in differences
+    ))
+
+
+def diff_view(params):
+    """Readable, comparable alarm configuration for --diff (snake_case option names)."""
+    view = normalize_alarm(params)
+    return None if view is None else dict(sorted(view.items()))
+
+
 def chunks(items, size):
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -186,30 +202,3 @@ def topic_policy(
             }
         )
     return {"Version": "2012-10-17", "Id": "tap-alert-topic-policy", "Statement": statements}
-
-
-def wildcard_actions(actions):
-    """The entries of an action list that grant more than one named action."""
-    return [action for action in actions if "*" in action or "?" in action]
-
-
-# ---------------------------------------------------------------------------------------------
-# RDS event subscriptions
-# ---------------------------------------------------------------------------------------------
-def subscription_view(subscription):
-    """Comparable view of a DescribeEventSubscriptions entry or of desired create params."""
-    if subscription is None:
-        return None
-    return {
-        "sns_topic_arn": subscription.get("SnsTopicArn"),
-        "source_type": subscription.get("SourceType"),
-        "event_categories": sorted(
-            c.lower() for c in subscription.get("EventCategoriesList") or subscription.get("EventCategories") or []
-        ),
-        "enabled": bool(subscription.get("Enabled", True)),
-    }
-
-
-def subscription_differences(current, desired):
-    have, want = subscription_view(current), subscription_view(desired)
-    return sorted(key for key in want if have.get(key) != want[key])

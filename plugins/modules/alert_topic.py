@@ -58,17 +58,14 @@ options:
     type: list
     elements: str
     default: [sns:Publish, sns:Subscribe, sns:GetTopicAttributes, sns:ListSubscriptionsByTopic]
-  tags:
-    description: Tags of the topic and of the event subscriptions. When omitted, tags are not managed.
-    type: dict
-  purge_tags:
-    description: Remove tags not in O(tags) (keys starting with C(aws:) are kept).
-    type: bool
-    default: true
   rds_event_subscriptions:
     description:
       - RDS event subscriptions that publish to the topic. Subscriptions not listed are not touched.
-      - A subscription covers every source of its type in the account and region.
+      - A subscription covers every source of its type in the account and region (source identifiers added
+        to it elsewhere are removed).
+      - Event categories are named as RDS names them for the source type, for example V(failure),
+        V(failover), V(maintenance) and V(configuration change) for C(db-instance), V(configuration change) for
+        C(db-parameter-group), V(configuration change) and V(failure) for C(db-security-group).
     type: list
     elements: dict
     default: []
@@ -97,10 +94,14 @@ options:
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
+  - amazon.aws.tags
   - amazon.aws.boto3
   - tap.multiregion.attributes
 notes:
-  - Source identifiers of a subscription are not managed (a subscription covers all sources of its type).
+  - O(tags) are the tags of the topic and of the event subscriptions; without O(tags) tags are not managed.
+  - Read calls of a run with nothing to change are C(GetTopicAttributes), the topic's C(ListTagsForResource) and
+    one C(DescribeEventSubscriptions) listing (at the same time), then C(ListTagsForResource) of each subscription;
+    C(sts:GetCallerIdentity) only without O(account_id).
 """
 
 EXAMPLES = r"""
@@ -166,317 +167,188 @@ rds_event_subscriptions:
       enabled: true
       sns_topic_arn: arn:aws:sns:us-east-1:123456789012:tap-alerts-dev-us-east-1
 changes:
-  description: What was changed (or would be in check mode), one short entry per change.
+  description: One sentence per change made (or, in check mode, that would be made), naming the resource and attribute.
   returned: always
   type: list
   elements: str
-  sample: ["topic policy", "subscription tap-rds-events-dev-us-east-1-db-cluster: event_categories"]
+  sample:
+    - create topic tap-alerts-dev-us-east-1
+    - "topic tap-alerts-dev-us-east-1: policy statements changed AllowThisAccount"
+    - "RDS event subscription tap-rds-events-dev-us-east-1-db-cluster: enabled False -> True"
 """
 
 import json
 
-try:
-    import botocore
-    import botocore.session
-
-    AWS_ERRORS = (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError)
-except ImportError:
-    AWS_ERRORS = ()  # AnsibleAWSModule reports the missing botocore
-
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
-from ansible_collections.amazon.aws.plugins.module_utils.iam import get_aws_account_info
+from ansible_collections.amazon.aws.plugins.module_utils.arn import parse_aws_arn
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.policy import compare_policies
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
-from ansible_collections.tap.multiregion.plugins.module_utils.monitoring import subscription_differences
-from ansible_collections.tap.multiregion.plugins.module_utils.monitoring import subscription_view
-from ansible_collections.tap.multiregion.plugins.module_utils.monitoring import topic_policy
-from ansible_collections.tap.multiregion.plugins.module_utils.monitoring import wildcard_actions
+from ansible_collections.tap.multiregion.plugins.module_utils import kms
+from ansible_collections.tap.multiregion.plugins.module_utils import monitoring
+from ansible_collections.tap.multiregion.plugins.module_utils import policies
+from ansible_collections.tap.multiregion.plugins.module_utils.base import AwsResource
+from ansible_collections.tap.multiregion.plugins.module_utils.base import Failure
+from ansible_collections.tap.multiregion.plugins.module_utils.resources import event_subscription
+
+SOURCE_TYPES = ["db-instance", "db-cluster", "db-parameter-group", "db-security-group", "db-snapshot",
+                "db-cluster-snapshot", "db-proxy", "custom-engine-version", "blue-green-deployment"]
+# Topic attributes this module sets, as change sentences name them.
+ATTRIBUTES = {"KmsMasterKeyId": "KMS key", "DisplayName": "display name"}
+TOPIC_MISSING = ("NotFound", "NotFoundException", "ResourceNotFound", "ResourceNotFoundException")
 
 
-class AlertTopic:
+class AlertTopic(AwsResource):
+    SERVICE = "sns"
+
     def __init__(self, module):
-        self.module = module
-        self.params = module.params
-        self.sns = module.client("sns", retry_decorator=AWSRetry.jittered_backoff())
-        self.rds = module.client("rds", retry_decorator=AWSRetry.jittered_backoff())
-        self.changes = []
-        self.before = {}
-        self.after = {}
-        self.region = module.region
-        self.account_id, self.partition = self._account()
-        self.topic_arn = "arn:%s:sns:%s:%s:%s" % (self.partition, self.region, self.account_id, self.params["name"])
+        super(AlertTopic, self).__init__(module)
+        self.sns = self.client()
+        self.name = self.params["name"]
+        self.label = "topic %s" % self.name
+        self.subscriptions = self.params["rds_event_subscriptions"]
 
-    # -- helpers -----------------------------------------------------------------------------
-    def _account(self):
-        account_id = self.params["account_id"]
-        if account_id:
-            partition = botocore.session.get_session().get_partition_for_region(self.region)
-            return account_id, partition
-        return get_aws_account_info(self.module)
+    def validate(self):
+        p = self.params
+        if p["state"] == "present" and not p["kms_master_key_id"]:
+            raise Failure("kms_master_key_id is required when state=present: the alert topic must be encrypted")
+        if self.name.endswith(".fifo"):
+            raise self.invalid("name", self.name, "RDS event notifications do not support FIFO topics")
+        wildcards = policies.wildcard_actions(p["account_actions"], "account_actions")
+        if wildcards:
+            raise Failure("account_actions: wildcard actions are not allowed: %s" % "; ".join(wildcards))
+        names = [s["name"] for s in self.subscriptions]
+        duplicates = sorted(set(n for n in names if names.count(n) > 1))
+        if duplicates:
+            raise Failure("rds_event_subscriptions: duplicate names %s" % ", ".join(duplicates))
 
-    def _call(self, what, method, **kwargs):
-        try:
-            return method(aws_retry=True, **kwargs)
-        except AWS_ERRORS as e:
-            self.module.fail_json_aws(e, msg="Failed to %s" % what)
+    # -- reads -------------------------------------------------------------------------------
+    def find_account(self):
+        """(account id, partition): the given account (no call) or the caller's (sts:GetCallerIdentity)."""
+        if self.params["account_id"]:
+            return self.params["account_id"], self.sns.meta.partition
+        identity = self.read("look up the AWS account", self.client("sts").get_caller_identity)
+        return identity["Account"], parse_aws_arn(identity["Arn"])["partition"]
 
-    def _change(self, text):
-        self.changes.append(text)
-        return not self.module.check_mode
+    def read_state(self, with_tags):
+        """(topic attributes or None, topic tags or None, subscriptions by name), read at the same time."""
+
+        def tags():
+            found = self.read("list the tags of %s" % self.label, self.sns.list_tags_for_resource,
+                              ResourceArn=self.topic_arn, missing=TOPIC_MISSING)
+            return boto3_tag_list_to_ansible_dict(found.get("Tags", [])) if found is not None else None
+
+        return self.concurrently(
+            lambda: (self.read("read %s" % self.label, self.sns.get_topic_attributes, TopicArn=self.topic_arn,
+                               missing=TOPIC_MISSING) or {}).get("Attributes"),
+            tags if with_tags else (lambda: None),
+            lambda: event_subscription.describe_all(self) if self.subscriptions else {},
+        )
 
     # -- topic -------------------------------------------------------------------------------
-    def get_topic_attributes(self):
-        try:
-            return self.sns.get_topic_attributes(TopicArn=self.topic_arn, aws_retry=True)["Attributes"]
-        except is_boto3_error_code("NotFound"):
-            return None
-        except AWS_ERRORS as e:  # pylint: disable=duplicate-except
-            self.module.fail_json_aws(e, msg="Failed to read topic %s" % self.topic_arn)
-
-    def topic_tags(self):
-        response = self._call(
-            "list the tags of topic %s" % self.topic_arn, self.sns.list_tags_for_resource, ResourceArn=self.topic_arn
-        )
-        return boto3_tag_list_to_ansible_dict(response.get("Tags", []))
-
-    def ensure_topic(self):
-        policy = topic_policy(
-            self.topic_arn,
-            self.account_id,
-            self.partition,
-            self.region,
-            self.params["publisher_services"],
-            self.params["account_actions"],
-        )
-        wanted = {"KmsMasterKeyId": self.params["kms_master_key_id"]}
-        if self.params["display_name"] is not None:
-            wanted["DisplayName"] = self.params["display_name"]
-        tags = self.params["tags"]
-
-        attributes = self.get_topic_attributes()
+    def ensure_topic(self, attributes, current_tags):
+        p = self.params
+        policy = monitoring.topic_policy(self.topic_arn, self.account_id, self.partition, self.region,
+                                         p["publisher_services"], p["account_actions"])
+        wanted = {"KmsMasterKeyId": p["kms_master_key_id"]}
+        if p["display_name"] is not None:
+            wanted["DisplayName"] = p["display_name"]
+        tags = p["tags"]
         if attributes is None:
-            self.before["topic"] = None
-            self.after["topic"] = dict(self._topic_view(wanted, policy), tags=tags or {})
-            if self._change("create topic %s" % self.params["name"]):
-                create = dict(Name=self.params["name"], Attributes=dict(wanted, Policy=json.dumps(policy)))
-                if tags:
-                    create["Tags"] = ansible_dict_to_boto3_tag_list(tags)
-                arn = self._call("create topic %s" % self.params["name"], self.sns.create_topic, **create)["TopicArn"]
-                if arn != self.topic_arn:
-                    self.module.fail_json(
-                        msg="Created topic %s but expected %s: is account_id %s right?"
-                        % (arn, self.topic_arn, self.account_id)
-                    )
-            return self.after["topic"]
+            create = dict(Name=self.name, Attributes=dict(wanted, Policy=json.dumps(policy)))
+            if tags:
+                create["Tags"] = ansible_dict_to_boto3_tag_list(tags)
+            created = self.write("create %s" % self.label, self.sns.create_topic, **create)
+            if created is not None and created["TopicArn"] != self.topic_arn:
+                raise Failure("Created topic %s but expected %s: is account_id %s right?"
+                              % (created["TopicArn"], self.topic_arn, self.account_id))
+            return None, dict(_topic_view(wanted, policy), tags=dict((k, str(v)) for k, v in (tags or {}).items()))
 
-        current_policy = json.loads(attributes["Policy"]) if attributes.get("Policy") else {}
-        self.before["topic"] = self._topic_view(attributes, current_policy)
+        current_policy = policies.load_policy(attributes.get("Policy")) or {}
+        before = dict(_topic_view(attributes, current_policy), tags=current_tags or {})
         for key, value in sorted(wanted.items()):
-            if attributes.get(key, "") != value and self._change("topic attribute %s" % key):
-                self._call(
-                    "set %s of topic %s" % (key, self.topic_arn),
-                    self.sns.set_topic_attributes,
-                    TopicArn=self.topic_arn,
-                    AttributeName=key,
-                    AttributeValue=value,
-                )
-        if compare_policies(current_policy, policy) and self._change("topic policy"):
-            self._call(
-                "set the policy of topic %s" % self.topic_arn,
-                self.sns.set_topic_attributes,
-                TopicArn=self.topic_arn,
-                AttributeName="Policy",
-                AttributeValue=json.dumps(policy),
-            )
-        after = self._topic_view(dict(attributes, **wanted), policy)
-
-        current_tags = self.topic_tags() if tags is not None or self.module._diff else {}
-        self.before["topic"]["tags"] = current_tags
-        after["tags"] = current_tags
-        if tags is not None:
-            to_set, to_unset = compare_aws_tags(current_tags, tags, self.params["purge_tags"])
-            after["tags"] = {k: v for k, v in dict(current_tags, **tags).items() if k not in to_unset}
-            if to_unset and self._change("topic tags removed"):
-                self._call(
-                    "untag topic %s" % self.topic_arn,
-                    self.sns.untag_resource,
-                    ResourceArn=self.topic_arn,
-                    TagKeys=to_unset,
-                )
-            if to_set and self._change("topic tags set"):
-                self._call(
-                    "tag topic %s" % self.topic_arn,
-                    self.sns.tag_resource,
-                    ResourceArn=self.topic_arn,
-                    Tags=ansible_dict_to_boto3_tag_list(to_set),
-                )
-        self.after["topic"] = after
-        return after
-
-    @staticmethod
-    def _topic_view(attributes, policy):
-        return {
-            "kms_master_key_id": attributes.get("KmsMasterKeyId"),
-            "display_name": attributes.get("DisplayName", ""),
-            "policy": policy,
-        }
-
-    def delete_topic(self):
-        attributes = self.get_topic_attributes()
-        self.before["topic"] = None if attributes is None else {"kms_master_key_id": attributes.get("KmsMasterKeyId")}
-        self.after["topic"] = None
-        if attributes is not None and self._change("delete topic %s" % self.params["name"]):
-            self._call("delete topic %s" % self.topic_arn, self.sns.delete_topic, TopicArn=self.topic_arn)
-
-    # -- RDS event subscriptions -------------------------------------------------------------
-    def describe_subscriptions(self):
-        """Existing subscriptions by name: one paginated listing instead of one call per name."""
-        found = {}
-        try:
-            paginator = self.rds.get_paginator("describe_event_subscriptions")
-            result = AWSRetry.jittered_backoff()(paginator.paginate().build_full_result)()
-        except AWS_ERRORS as e:
-            self.module.fail_json_aws(e, msg="Failed to describe RDS event subscriptions")
-        for subscription in result.get("EventSubscriptionsList", []):
-            found[subscription["CustSubscriptionId"]] = subscription
-        return found
-
-    def subscription_tags(self, subscription):
-        response = self._call(
-            "list the tags of event subscription %s" % subscription["CustSubscriptionId"],
-            self.rds.list_tags_for_resource,
-            ResourceName=subscription["EventSubscriptionArn"],
+            have = attributes.get(key, "")
+            if have != value:
+                shown = (kms.key_label(have), kms.key_label(value)) if key == "KmsMasterKeyId" else (
+                    have, value)
+                self.update(self.label, ATTRIBUTES[key], shown[0], shown[1], self.sns.set_topic_attributes,
+                            TopicArn=self.topic_arn, AttributeName=key, AttributeValue=value)
+        if not policies.policies_equal(current_policy, policy):
+            differences = policies.statement_differences(current_policy, policy)
+            self.write("%s: policy statements %s" % (self.label, differences), self.sns.set_topic_attributes,
+                       TopicArn=self.topic_arn, AttributeName="Policy", AttributeValue=json.dumps(policy))
+        after = dict(_topic_view(dict(attributes, **wanted), policy))
+        after["tags"] = self.sync_tags(
+            self.label, current_tags or {}, tags,
+            tag=lambda to_set: self.sns.tag_resource(aws_retry=True, ResourceArn=self.topic_arn,
+                                                     Tags=ansible_dict_to_boto3_tag_list(to_set)),
+            untag=lambda keys: self.sns.untag_resource(aws_retry=True, ResourceArn=self.topic_arn, TagKeys=keys),
         )
-        return boto3_tag_list_to_ansible_dict(response.get("TagList", []))
-
-    def ensure_subscriptions(self):
-        wanted = self.params["rds_event_subscriptions"]
-        if not wanted:
-            return []
-        existing = self.describe_subscriptions()
-        tags = self.params["tags"]
-        touched = False
-        self.before["rds_event_subscriptions"] = {}
-        self.after["rds_event_subscriptions"] = {}
-        for spec in wanted:
-            name = spec["name"]
-            desired = {
-                "SnsTopicArn": self.topic_arn,
-                "SourceType": spec["source_type"],
-                "EventCategories": sorted(spec["event_categories"]),
-                "Enabled": spec["enabled"],
-            }
-            current = existing.get(name)
-            self.before["rds_event_subscriptions"][name] = subscription_view(current)
-            self.after["rds_event_subscriptions"][name] = subscription_view(desired)
-            if current is None:
-                touched = True
-                if self._change("create subscription %s" % name):
-                    create = dict(desired, SubscriptionName=name)
-                    if tags:
-                        create["Tags"] = ansible_dict_to_boto3_tag_list(tags)
-                    self._call("create RDS event subscription %s" % name, self.rds.create_event_subscription, **create)
-                continue
-            differences = subscription_differences(current, desired)
-            if differences:
-                touched = True
-                if self._change("subscription %s: %s" % (name, ", ".join(differences))):
-                    self._call(
-                        "modify RDS event subscription %s" % name,
-                        self.rds.modify_event_subscription,
-                        SubscriptionName=name,
-                        **desired,
-                    )
-            if tags is not None:
-                current_tags = self.subscription_tags(current)
-                to_set, to_unset = compare_aws_tags(current_tags, tags, self.params["purge_tags"])
-                arn = current["EventSubscriptionArn"]
-                if to_unset:
-                    touched = True
-                    if self._change("subscription %s tags removed" % name):
-                        self._call(
-                            "untag RDS event subscription %s" % name,
-                            self.rds.remove_tags_from_resource,
-                            ResourceName=arn,
-                            TagKeys=to_unset,
-                        )
-                if to_set:
-                    touched = True
-                    if self._change("subscription %s tags set" % name):
-                        self._call(
-                            "tag RDS event subscription %s" % name,
-                            self.rds.add_tags_to_resource,
-                            ResourceName=arn,
-                            Tags=ansible_dict_to_boto3_tag_list(to_set),
-                        )
-
-        if touched and not self.module.check_mode:
-            existing = self.describe_subscriptions()
-            return [camel_dict_to_snake_dict(existing[s["name"]]) for s in wanted if s["name"] in existing]
-        return [
-            camel_dict_to_snake_dict(existing[s["name"]])
-            if s["name"] in existing
-            else dict(cust_subscription_id=s["name"], **self.after["rds_event_subscriptions"][s["name"]])
-            for s in wanted
-        ]
-
-    def delete_subscriptions(self):
-        wanted = [s["name"] for s in self.params["rds_event_subscriptions"]]
-        if not wanted:
-            return
-        existing = self.describe_subscriptions()
-        self.before["rds_event_subscriptions"] = {n: subscription_view(existing.get(n)) for n in wanted}
-        self.after["rds_event_subscriptions"] = {n: None for n in wanted}
-        for name in wanted:
-            if name in existing and self._change("delete subscription %s" % name):
-                self._call(
-                    "delete RDS event subscription %s" % name, self.rds.delete_event_subscription, SubscriptionName=name
-                )
+        return before, after
 
     # -- entry points ------------------------------------------------------------------------
-    def result(self, **extra):
-        result = dict(
-            changed=bool(self.changes),
-            changes=self.changes,
-            topic_arn=self.topic_arn,
-            account_id=self.account_id,
-            **extra,
-        )
-        if self.module._diff:
-            result["diff"] = dict(before=self.before, after=self.after)
-        return result
+    def start(self):
+        self.account_id, self.partition = self.find_account()
+        self.topic_arn = "arn:%s:sns:%s:%s:%s" % (self.partition, self.region, self.account_id, self.name)
 
     def present(self):
-        topic = self.ensure_topic()
-        subscriptions = self.ensure_subscriptions()
-        self.module.exit_json(**self.result(topic=topic, rds_event_subscriptions=subscriptions))
+        self.start()
+        attributes, current_tags, existing = self.read_state(self.params["tags"] is not None or self.module._diff)
+        before, after = {}, {}
+        before["topic"], after["topic"] = self.ensure_topic(attributes, current_tags)
+        subscriptions = self.ensure_subscriptions(existing, before, after)
+        self.set_diff(before, after)
+        return dict(topic_arn=self.topic_arn, account_id=self.account_id, topic=after["topic"],
+                    rds_event_subscriptions=subscriptions)
+
+    def ensure_subscriptions(self, existing, before, after):
+        """Make each listed subscription match; returns them as AWS has them (check mode: as planned)."""
+        if not self.subscriptions:
+            return []
+        had = before["rds_event_subscriptions"] = {}
+        planned = after["rds_event_subscriptions"] = {}
+        made = len(self.changes)
+        for spec in self.subscriptions:
+            name = spec["name"]
+            had[name], planned[name], _subscription = event_subscription.ensure(
+                self, name, self.topic_arn, spec["source_type"], spec["event_categories"], spec["enabled"],
+                tags=self.params["tags"], purge_tags=self.params["purge_tags"], existing=existing,
+            )
+        if len(self.changes) > made and not self.check_mode:
+            existing = event_subscription.describe_all(self)  # what AWS made of the changes
+        result = []
+        for spec in self.subscriptions:
+            name = spec["name"]
+            if name in existing and not (self.check_mode and had[name] != planned[name]):
+                result.append(camel_dict_to_snake_dict(existing[name]))
+            else:
+                result.append(dict(cust_subscription_id=name, **planned[name]))
+        return result
 
     def absent(self):
-        self.delete_subscriptions()
-        self.delete_topic()
-        self.module.exit_json(**self.result())
+        self.start()
+        attributes, _tags, existing = self.read_state(False)
+        before = {"topic": None if attributes is None else {"kms_master_key_id": attributes.get("KmsMasterKeyId")}}
+        if self.subscriptions:
+            before["rds_event_subscriptions"] = dict(
+                (s["name"], event_subscription.view(existing.get(s["name"]))) for s in self.subscriptions)
+        for spec in self.subscriptions:
+            event_subscription.delete(self, spec["name"], existing=existing)
+        if attributes is not None:
+            self.write("delete %s" % self.label, self.sns.delete_topic, TopicArn=self.topic_arn)
+        after = dict((key, None if key == "topic" else dict((n, None) for n in value)) for key, value in before.items())
+        self.set_diff(before, after)
+        return dict(topic_arn=self.topic_arn, account_id=self.account_id)
 
 
-def validate(module):
-    params = module.params
-    if params["state"] == "present" and not params["kms_master_key_id"]:
-        module.fail_json(msg="kms_master_key_id is required when state=present: the alert topic must be encrypted")
-    if params["name"].endswith(".fifo"):
-        module.fail_json(msg="name: RDS event notifications do not support FIFO topics")
-    wildcards = wildcard_actions(params["account_actions"])
-    if wildcards:
-        module.fail_json(msg="account_actions: wildcard actions are not allowed: %s" % ", ".join(wildcards))
-    names = [s["name"] for s in params["rds_event_subscriptions"]]
-    duplicates = sorted({n for n in names if names.count(n) > 1})
-    if duplicates:
-        module.fail_json(msg="rds_event_subscriptions: duplicate names %s" % ", ".join(duplicates))
+def _topic_view(attributes, policy):
+    return {
+        "kms_master_key_id": attributes.get("KmsMasterKeyId"),
+        "display_name": attributes.get("DisplayName", ""),
+        "policy": policy,
+    }
 
 
 def main():
@@ -486,15 +358,9 @@ def main():
         kms_master_key_id=dict(type="str"),
         display_name=dict(type="str"),
         account_id=dict(type="str"),
-        publisher_services=dict(
-            type="list", elements="str", default=["cloudwatch.amazonaws.com", "events.rds.amazonaws.com"]
-        ),
-        account_actions=dict(
-            type="list",
-            elements="str",
-            default=["sns:Publish", "sns:Subscribe", "sns:GetTopicAttributes", "sns:ListSubscriptionsByTopic"],
-        ),
-        tags=dict(type="dict"),
+        publisher_services=dict(type="list", elements="str", default=list(monitoring.DEFAULT_PUBLISHER_SERVICES)),
+        account_actions=dict(type="list", elements="str", default=list(monitoring.DEFAULT_ACCOUNT_ACTIONS)),
+        tags=dict(type="dict", aliases=["resource_tags"]),
         purge_tags=dict(type="bool", default=True),
         rds_event_subscriptions=dict(
             type="list",
@@ -502,32 +368,14 @@ def main():
             default=[],
             options=dict(
                 name=dict(type="str", required=True),
-                source_type=dict(
-                    type="str",
-                    required=True,
-                    choices=[
-                        "db-instance",
-                        "db-cluster",
-                        "db-parameter-group",
-                        "db-security-group",
-                        "db-snapshot",
-                        "db-cluster-snapshot",
-                        "db-proxy",
-                        "custom-engine-version",
-                        "blue-green-deployment",
-                    ],
-                ),
+                source_type=dict(type="str", required=True, choices=SOURCE_TYPES),
                 event_categories=dict(type="list", elements="str", default=[]),
                 enabled=dict(type="bool", default=True),
             ),
         ),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    validate(module)
-    topic = AlertTopic(module)
-    if module.params["state"] == "absent":
-        topic.absent()
-    topic.present()
+    AlertTopic(module).run()
 
 
 if __name__ == "__main__":

@@ -122,20 +122,16 @@ options:
     description: Default for O(alarms[].actions_enabled).
     type: bool
     default: true
-  tags:
-    description:
-      - Tags every alarm carries. When omitted, tags of existing alarms are not managed.
-    type: dict
-  purge_tags:
-    description: Remove tags of existing alarms that are not in O(tags) (keys starting with C(aws:) are kept).
-    type: bool
-    default: true
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
+  - amazon.aws.tags
   - amazon.aws.boto3
   - tap.multiregion.attributes
 notes:
+  - O(tags) are the tags every alarm carries; without O(tags) the tags of existing alarms are not managed.
+  - Read calls of a run with nothing to change are one C(DescribeAlarms) per 100 alarms and, with O(tags), one
+    C(ListTagsForResource) per alarm, all at the same time.
   - Metric math alarms (C(Metrics)) and extended statistics are not supported.
 """
 
@@ -166,6 +162,15 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+changes:
+  description: One sentence per change made (or, in check mode, that would be made), naming the alarm and the options.
+  returned: always
+  type: list
+  elements: str
+  sample:
+    - create alarm tap-dev-us-east-1-lambda-errors
+    - "alarm tap-dev-us-east-1-aurora-cpu-high: threshold 80.0 -> 90.0"
+    - "alarm tap-dev-us-east-1-lambda-errors: tags CostCenter=platform"
 alarms:
   description: The alarms after the run (as DescribeAlarms returns them; in check mode the requested configuration).
   returned: state=present
@@ -178,47 +183,17 @@ alarms:
       metric_name: Errors
       namespace: AWS/Lambda
       threshold: 10.0
-created:
-  description: Names of the alarms created (or that would be created in check mode).
-  returned: always
-  type: list
-  elements: str
-updated:
-  description: Names of the alarms whose configuration or tags were changed.
-  returned: always
-  type: list
-  elements: str
-deleted:
-  description: Names of the alarms deleted.
-  returned: always
-  type: list
-  elements: str
-differences:
-  description: Per updated alarm, the option names that differed.
-  returned: always
-  type: dict
-  sample: {tap-dev-us-east-1-lambda-errors: [threshold]}
 """
-
-try:
-    import botocore
-except ImportError:
-    pass  # handled by AnsibleAWSModule
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
-from ansible_collections.tap.multiregion.plugins.module_utils.monitoring import alarm_differences
-from ansible_collections.tap.multiregion.plugins.module_utils.monitoring import alarm_spec_errors
-from ansible_collections.tap.multiregion.plugins.module_utils.monitoring import apply_alarm_defaults
-from ansible_collections.tap.multiregion.plugins.module_utils.monitoring import chunks
-from ansible_collections.tap.multiregion.plugins.module_utils.monitoring import normalize_alarm
-from ansible_collections.tap.multiregion.plugins.module_utils.monitoring import put_alarm_params
+from ansible_collections.tap.multiregion.plugins.module_utils import monitoring
+from ansible_collections.tap.multiregion.plugins.module_utils.base import AwsResource
+from ansible_collections.tap.multiregion.plugins.module_utils.base import Failure
 
 # DescribeAlarms and DeleteAlarms accept at most 100 names per call.
 MAX_NAMES = 100
@@ -252,135 +227,98 @@ ALARM_OPTIONS = dict(
 )
 
 
-@AWSRetry.jittered_backoff()
-def _describe_alarms(client, names):
-    paginator = client.get_paginator("describe_alarms")
-    return paginator.paginate(AlarmNames=names, AlarmTypes=["MetricAlarm"]).build_full_result()
+class Alarms(AwsResource):
+    SERVICE = "cloudwatch"
 
+    def __init__(self, module):
+        super(Alarms, self).__init__(module)
+        self.cloudwatch = self.client()
+        self.names = list(dict.fromkeys(alarm["name"] for alarm in self.params["alarms"]))
 
-def describe_alarms(module, client, names):
-    """Existing metric alarms among names, by name (one call per 100 names)."""
-    found = {}
-    for batch in chunks(names, MAX_NAMES):
-        try:
-            result = _describe_alarms(client, batch)
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            module.fail_json_aws(e, msg="Failed to describe CloudWatch alarms %s" % ", ".join(batch))
-        for alarm in result.get("MetricAlarms", []):
-            found[alarm["AlarmName"]] = alarm
-    return found
+    def validate(self):
+        if self.params["state"] != "present":
+            return
+        alarms = [monitoring.apply_alarm_defaults(alarm, self.params) for alarm in self.params["alarms"]]
+        errors = monitoring.alarm_spec_errors(alarms)
+        if errors:
+            raise Failure("Invalid alarm definitions: " + "; ".join(errors))
+        self.wanted = dict((alarm["name"], monitoring.put_alarm_params(alarm)) for alarm in alarms)
 
+    def describe(self, names):
+        """Existing metric alarms among names, by name: one call per 100 names, the calls at the same time."""
 
-def alarm_tags(module, client, alarm):
-    try:
-        response = client.list_tags_for_resource(ResourceARN=alarm["AlarmArn"], aws_retry=True)
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-        module.fail_json_aws(e, msg="Failed to list the tags of alarm %s" % alarm["AlarmName"])
-    return boto3_tag_list_to_ansible_dict(response.get("Tags", []))
+        def batch(names):
+            return lambda: self.paginate("describe CloudWatch alarms %s" % ", ".join(names), self.cloudwatch,
+                                         "describe_alarms", AlarmNames=names, AlarmTypes=["MetricAlarm"])
 
+        found = {}
+        for result in self.concurrently(*[batch(b) for b in monitoring.chunks(names, MAX_NAMES)]):
+            found.update((alarm["AlarmName"], alarm) for alarm in result.get("MetricAlarms", []))
+        return found
 
-def diff_view(params):
-    """Readable, comparable alarm configuration for --diff (snake_case option names)."""
-    view = normalize_alarm(params)
-    return None if view is None else dict(sorted(view.items()))
+    def tags_of(self, alarm):
+        response = self.read("list the tags of alarm %s" % alarm["AlarmName"], self.cloudwatch.list_tags_for_resource,
+                             ResourceARN=alarm["AlarmArn"])
+        return boto3_tag_list_to_ansible_dict(response.get("Tags", []))
 
-
-def ensure_present(module, client):
-    params = module.params
-    alarms = [apply_alarm_defaults(alarm, params) for alarm in params["alarms"]]
-    errors = alarm_spec_errors(alarms)
-    if errors:
-        module.fail_json(msg="Invalid alarm definitions: " + "; ".join(errors))
-
-    wanted = {alarm["name"]: put_alarm_params(alarm) for alarm in alarms}
-    existing = describe_alarms(module, client, list(wanted))
-    tags = params["tags"]
-
-    result = dict(created=[], updated=[], deleted=[], differences={})
-    before, after = {}, {}
-    for name, desired in wanted.items():
-        current = existing.get(name)
-        before[name] = diff_view(current)
-        after[name] = diff_view(desired)
-        if current is None:
-            result["created"].append(name)
-            if tags:
-                after[name]["tags"] = dict(tags)
-            if not module.check_mode:
-                put_params = dict(desired)
-                if tags:
-                    put_params["Tags"] = ansible_dict_to_boto3_tag_list(tags)
-                try:
-                    client.put_metric_alarm(aws_retry=True, **put_params)
-                except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-                    module.fail_json_aws(e, msg="Failed to create alarm %s" % name)
-            continue
-
-        differences = alarm_differences(current, desired)
-        if differences and not module.check_mode:
-            try:
-                client.put_metric_alarm(aws_retry=True, **desired)
-            except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-                module.fail_json_aws(e, msg="Failed to update alarm %s" % name)
-
+    def present(self):
+        wanted, tags = self.wanted, self.params["tags"]
+        existing = self.describe(list(wanted))
+        known = [name for name in wanted if name in existing]
+        current_tags = {}
         if tags is not None:
-            current_tags = alarm_tags(module, client, current)
-            to_set, to_unset = compare_aws_tags(current_tags, tags, params["purge_tags"])
-            before[name]["tags"] = current_tags
-            after[name]["tags"] = dict(tags) if params["purge_tags"] else dict(current_tags, **tags)
-            if to_set or to_unset:
-                differences.append("tags")
-                if not module.check_mode:
-                    try:
-                        if to_unset:
-                            client.untag_resource(ResourceARN=current["AlarmArn"], TagKeys=to_unset, aws_retry=True)
-                        if to_set:
-                            client.tag_resource(
-                                ResourceARN=current["AlarmArn"],
-                                Tags=ansible_dict_to_boto3_tag_list(to_set),
-                                aws_retry=True,
-                            )
-                    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-                        module.fail_json_aws(e, msg="Failed to update the tags of alarm %s" % name)
-        if differences:
-            result["updated"].append(name)
-            result["differences"][name] = differences
+            found = self.concurrently(*[lambda name=name: self.tags_of(existing[name]) for name in known])
+            current_tags = dict((name, found[i]) for i, name in enumerate(known))
+        before, after, touched = {}, {}, set()
+        for name, desired in wanted.items():
+            made = len(self.changes)
+            current = existing.get(name)
+            before[name], after[name] = monitoring.diff_view(current), monitoring.diff_view(desired)
+            if current is None:
+                put = dict(desired, Tags=ansible_dict_to_boto3_tag_list(tags)) if tags else desired
+                self.write("create alarm %s" % name, self.cloudwatch.put_metric_alarm, **put)
+                if tags:
+                    after[name]["tags"] = dict((k, str(v)) for k, v in tags.items())
+                touched.add(name)
+                continue
+            differences = monitoring.alarm_differences(current, desired)
+            if differences:
+                sentence = monitoring.alarm_change_sentence(name, current, desired, differences)
+                self.write(sentence, self.cloudwatch.put_metric_alarm, **desired)
+            if tags is not None:
+                arn = current["AlarmArn"]
+                before[name]["tags"] = current_tags[name]
+                after[name]["tags"] = self.sync_tags(
+                    "alarm %s" % name, current_tags[name], tags,
+                    tag=lambda to_set, arn=arn: self.cloudwatch.tag_resource(
+                        aws_retry=True, ResourceARN=arn, Tags=ansible_dict_to_boto3_tag_list(to_set)),
+                    untag=lambda keys, arn=arn: self.cloudwatch.untag_resource(
+                        aws_retry=True, ResourceARN=arn, TagKeys=keys),
+                )
+            if len(self.changes) > made:
+                touched.add(name)
+        self.set_diff(before, after)
+        if self.changes and not self.check_mode:
+            final = self.describe(list(wanted))  # the ARNs and state of the alarms just made
+            return {"alarms": [camel_dict_to_snake_dict(final[name]) for name in wanted if name in final]}
+        # Check mode: the requested configuration of the alarms that would change.
+        return {"alarms": [
+            camel_dict_to_snake_dict(wanted[name] if name in touched else existing[name]) for name in wanted
+        ]}
 
-    changed = bool(result["created"] or result["updated"])
-    if changed and not module.check_mode:
-        final = describe_alarms(module, client, list(wanted))
-        result["alarms"] = [camel_dict_to_snake_dict(final[name]) for name in wanted if name in final]
-    elif module.check_mode:
-        result["alarms"] = [
-            camel_dict_to_snake_dict(existing[name])
-            if name not in result["created"] and name not in result["updated"]
-            else camel_dict_to_snake_dict(wanted[name])
-            for name in wanted
-        ]
-    else:
-        result["alarms"] = [camel_dict_to_snake_dict(existing[name]) for name in wanted]
-    if module._diff:
-        result["diff"] = dict(before=before, after=after)
-    module.exit_json(changed=changed, **result)
-
-
-def ensure_absent(module, client):
-    names = list(dict.fromkeys(alarm["name"] for alarm in module.params["alarms"]))
-    existing = describe_alarms(module, client, names)
-    doomed = [name for name in names if name in existing]
-    if doomed and not module.check_mode:
-        for batch in chunks(doomed, MAX_NAMES):
-            try:
-                client.delete_alarms(AlarmNames=batch, aws_retry=True)
-            except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-                module.fail_json_aws(e, msg="Failed to delete alarms %s" % ", ".join(batch))
-    result = dict(changed=bool(doomed), created=[], updated=[], deleted=doomed, differences={})
-    if module._diff:
-        result["diff"] = dict(
-            before={name: diff_view(existing[name]) for name in doomed},
-            after={name: None for name in doomed},
+    def absent(self):
+        existing = self.describe(self.names)
+        doomed = [name for name in self.names if name in existing]
+        for batch in monitoring.chunks(doomed, MAX_NAMES):
+            # One DeleteAlarms call per 100 alarms, one sentence per alarm.
+            self.write("delete alarm %s" % batch[0], self.cloudwatch.delete_alarms, AlarmNames=batch)
+            for name in batch[1:]:
+                self.record("delete alarm %s" % name)
+        self.set_diff(
+            dict((name, monitoring.diff_view(existing[name])) for name in doomed),
+            dict((name, None) for name in doomed),
         )
-    module.exit_json(**result)
+        return {}
 
 
 def main():
@@ -394,14 +332,11 @@ def main():
             type="str", choices=["breaching", "notBreaching", "ignore", "missing"], default="missing"
         ),
         actions_enabled=dict(type="bool", default=True),
-        tags=dict(type="dict"),
+        tags=dict(type="dict", aliases=["resource_tags"]),
         purge_tags=dict(type="bool", default=True),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    client = module.client("cloudwatch", retry_decorator=AWSRetry.jittered_backoff())
-    if module.params["state"] == "absent":
-        ensure_absent(module, client)
-    ensure_present(module, client)
+    Alarms(module).run()
 
 
 if __name__ == "__main__":

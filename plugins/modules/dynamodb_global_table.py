@@ -93,16 +93,6 @@ options:
         O(allow_deletion_protection_removal=true).
     type: bool
     default: true
-  tags:
-    description:
-      - Tags of the table (and, unless a replica sets its own, of every replica).
-      - Omit to leave tags unmanaged.
-    type: dict
-    aliases: [resource_tags]
-  purge_tags:
-    description: Remove tags that are not in O(tags) (or the replica's C(tags)).
-    type: bool
-    default: true
   allow_replica_removal:
     description: Allow removing replicas of the table that are not in O(replicas).
     type: bool
@@ -112,18 +102,37 @@ options:
       - Allow lifting deletion protection to delete the table (O(state=absent)) or a replica being removed.
     type: bool
     default: false
+  wait:
+    description:
+      - Wait (with progress lines) for the table and its replicas to become C(ACTIVE) after each change.
+      - With C(false) each change starts as soon as DynamoDB accepts it (an C(UpdateTable) refused with
+        C(ResourceInUseException) while an earlier change runs is retried) and the module returns without waiting
+        for the last one. The settings of a replica still being created (point-in-time recovery, deletion
+        protection, tags) are then left to the next run, with a warning, so a later task with O(wait=true) can
+        finish the table while other work overlaps the wait.
+    type: bool
+    default: true
   wait_timeout:
-    description: Seconds to wait for the table and its replicas to become C(ACTIVE) after each change.
+    description:
+      - Seconds to wait for the table and its replicas to become C(ACTIVE) after each change, and for DynamoDB to
+        accept a change while an earlier one is still running.
     type: int
     default: 1800
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
+  - amazon.aws.tags
   - amazon.aws.boto3
   - tap.multiregion.attributes
 notes:
+  - O(tags) are the tags of the table and, unless a replica sets its own, of every replica; O(purge_tags) applies to
+    each region.
+  - Read calls of a run with nothing to change are C(DescribeTable) and C(kms:DescribeKey) of each key given by
+    alias (at the same time), then in every region of the table C(DescribeTable) (replicas),
+    C(DescribeContinuousBackups) and C(ListTagsOfResource), all at the same time.
   - Global tables version 2017.11.29 are not managed; upgrade them to 2019.11.21 first.
-  - Throttling (C(ThrottlingException), C(LimitExceededException)) is retried with jittered backoff.
+  - Throttling (C(ThrottlingException), C(LimitExceededException)) is retried with jittered backoff. Replicas take
+    minutes to create or delete, and DynamoDB accepts one replica change at a time.
   - In check mode a KMS alias that does not exist yet (created by the same, not yet applied run) is reported with
     a warning and compared as given.
 """
@@ -190,13 +199,14 @@ replica_regions:
   elements: str
   sample: [eu-west-1, us-east-2]
 changes:
-  description: The changes made (or, in check mode, that would be made), in order, one AWS write each.
+  description: One sentence per change made (or, in check mode, that would be made), in order, naming the table or
+    replica and the attribute.
   returned: always
   type: list
-  elements: dict
+  elements: str
   sample:
-    - {action: create_replica, region: us-east-2, kms_key_arn: "arn:aws:kms:us-east-2:123456789012:key/..."}
-    - {action: set_point_in_time_recovery, region: us-east-2, enabled: true}
+    - "create replica us-east-2 of table sessions-dev (KMS key key/1234abcd-12ab-34cd-56ef-1234567890ab)"
+    - "replica us-east-2 of table sessions-dev: point-in-time recovery false -> true"
 diff:
   description: Before and after view of the table, its settings and its replicas (in diff mode, C(--diff)).
   returned: when diff mode is on
@@ -206,38 +216,31 @@ diff:
 import time
 
 try:
-    import botocore
+    import botocore.exceptions
 except ImportError:
     pass  # handled by AnsibleAWSModule
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
-# Not module.warn: amazon.aws 10's AnsibleAWSModule also copies its warnings into the result,
-# which ansible-core 2.19 answers with a deprecation warning.
-from ansible.module_utils.common.warnings import warn
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
-from ansible_collections.tap.multiregion.plugins.module_utils.dynamodb_global import (
-    PAY_PER_REQUEST,
-    STREAM_VIEW_TYPE,
-    boto3_tags_to_dict,
-    expected_state,
-    failed_statuses,
-    is_settled,
-    key_schema_from_params,
-    plan_absent,
-    plan_present,
-    plan_region_settings,
-    settings_from_aws,
-    state_from_description,
-    summarize,
-)
+from ansible_collections.tap.multiregion.plugins.module_utils import base
+from ansible_collections.tap.multiregion.plugins.module_utils import dynamodb_global as dg
+from ansible_collections.tap.multiregion.plugins.module_utils.base import AwsResource
+from ansible_collections.tap.multiregion.plugins.module_utils.base import Failure
+from ansible_collections.tap.multiregion.plugins.module_utils.base import Propagation
+from ansible_collections.tap.multiregion.plugins.module_utils.base import error_code
 
-RETRY_CODES = ["ThrottlingException", "LimitExceededException"]
-POLL_SECONDS = 5
-SETTINGS_ACTIONS = ("set_deletion_protection", "set_point_in_time_recovery", "tag", "untag")
+POLL_SECONDS = 5.0
+# DynamoDB accepts one change of a table at a time: while one runs, UpdateTable (and the other
+# writes of the table) answer ResourceInUseException. Right after CreateTable, point-in-time
+# recovery answers ContinuousBackupsUnavailableException for a while.
+BUSY_CODES = ("ResourceInUseException",)
+PITR_BUSY_CODES = BUSY_CODES + ("ContinuousBackupsUnavailableException",)
+# A table or replica being created has no backups or tags to read yet.
+SETTINGS_MISSING = ("ResourceNotFoundException", "TableNotFoundException", "ContinuousBackupsUnavailableException")
 
 
 def _json_safe(value):
@@ -251,205 +254,180 @@ def _json_safe(value):
     return value
 
 
-def _error_code(exc):
-    return exc.response.get("Error", {}).get("Code", "") if hasattr(exc, "response") else ""
-
-
-class GlobalTable:
-    """AWS side of the module: reads state, executes planned changes, waits between them."""
+class GlobalTable(AwsResource):
+    SERVICE = "dynamodb"
 
     def __init__(self, module):
-        self.module = module
-        self.name = module.params["name"]
-        self.region = module.region
-        self._clients = {}
+        super(GlobalTable, self).__init__(module)
+        self.name = self.params["name"]
         self.arn = None
+        timeout = self.params["wait_timeout"]
+        self.busy = Propagation(BUSY_CODES, seconds=timeout, delay=POLL_SECONDS)
+        self.pitr_busy = Propagation(PITR_BUSY_CODES, seconds=timeout, delay=POLL_SECONDS)
 
-    # ------------------------------------------------------------------ clients
-    def client(self, service, region=None):
-        region = region or self.region
-        key = (service, region)
-        if key not in self._clients:
-            retry = AWSRetry.jittered_backoff(retries=10, catch_extra_error_codes=RETRY_CODES)
-            self._clients[key] = self.module.client(service, region=region, retry_decorator=retry)
-        return self._clients[key]
+    def validate(self):
+        if not self.region:
+            raise Failure("region: the table's owning region must be set (module_defaults or region)")
+        regions = [replica["region"] for replica in self.params["replicas"]]
+        duplicates = sorted(set(r for r in regions if regions.count(r) > 1))
+        if duplicates:
+            raise self.invalid("replicas", duplicates[0], "list each region once")
 
     def ddb(self, region=None):
-        return self.client("dynamodb", region)
+        return self.client("dynamodb", region or self.region)
 
-    # ------------------------------------------------------------------ reading
+    def label(self, region):
+        return dg.table_label(self.name, self.region, region)
+
+    # ------------------------------------------------------------------ reads
     def describe(self, region=None):
-        try:
-            return self.ddb(region).describe_table(aws_retry=True, TableName=self.name)["Table"]
-        except botocore.exceptions.ClientError as e:
-            if _error_code(e) == "ResourceNotFoundException":
-                return None
-            self.module.fail_json_aws(e, msg="Failed to describe table %s in %s" % (self.name, region or self.region))
-        except botocore.exceptions.BotoCoreError as e:
-            self.module.fail_json_aws(e, msg="Failed to describe table %s in %s" % (self.name, region or self.region))
+        found = self.read("describe %s" % self.label(region or self.region), self.ddb(region).describe_table,
+                          TableName=self.name, missing="ResourceNotFoundException")
+        return found["Table"] if found else None
 
-    def read_settings(self, region, description):
-        """Deletion protection (from the description), PITR and tags of the table in one region."""
-        client = self.ddb(region)
-        try:
-            backups = client.describe_continuous_backups(aws_retry=True, TableName=self.name)
-            tags, token = [], None
-            while True:
-                kwargs = {"ResourceArn": description["TableArn"]}
-                if token:
-                    kwargs["NextToken"] = token
-                page = client.list_tags_of_resource(aws_retry=True, **kwargs)
-                tags.extend(page.get("Tags", []))
-                token = page.get("NextToken")
-                if not token:
-                    break
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            self.module.fail_json_aws(e, msg="Failed to read settings of table %s in %s" % (self.name, region))
-        return settings_from_aws(description, backups.get("ContinuousBackupsDescription"), boto3_tags_to_dict(tags))
+    def read_region(self, region, arn, description_needed):
+        """Thunks reading one region's own settings: its description (replicas), PITR and tags."""
+        client, label = self.ddb(region), self.label(region)
+        return [
+            (lambda: self.describe(region)) if description_needed else (lambda: None),
+            lambda: (self.read("read the backups of %s" % label, client.describe_continuous_backups,
+                               TableName=self.name, missing=SETTINGS_MISSING) or {}),
+            lambda: (self.paginate("list the tags of %s" % label, client, "list_tags_of_resource",
+                                   ResourceArn=arn, missing=SETTINGS_MISSING) or {}).get("Tags", []),
+        ]
 
-    def current_state(self):
-        description = self.describe()
+    def current_state(self, keys=()):
+        """(state or None, primary description or None, resolved keys): two rounds of reads at the same time."""
+        found = self.concurrently(self.describe, *[lambda k=k: self.resolve_kms_key(*k) for k in keys])
+        description, resolved = found[0], dict((key, found[1 + i]) for i, key in enumerate(keys))
         if description is None:
-            return None, None
+            return None, None, resolved
         self.arn = description["TableArn"]
-        settings = self.read_settings(self.region, description)
-        replica_settings = {}
-        for replica in description.get("Replicas") or []:
-            region = replica["RegionName"]
-            if region == self.region:
+        regions = [self.region] + [r["RegionName"] for r in description.get("Replicas") or []
+                                   if r["RegionName"] != self.region]
+        thunks = []
+        for region in regions:
+            thunks += self.read_region(region, dg.region_arn(self.arn, region), region != self.region)
+        answers = self.concurrently(*thunks)
+        settings, replica_settings = None, {}
+        for index, region in enumerate(regions):
+            regional, backups, tags = answers[3 * index: 3 * index + 3]
+            regional = description if region == self.region else regional
+            if regional is None:
                 continue
-            replica_description = self.describe(region)
-            if replica_description is not None:
-                replica_settings[region] = self.read_settings(region, replica_description)
-        return state_from_description(description, self.region, settings, replica_settings), description
+            own = dg.settings_from_aws(regional, backups.get("ContinuousBackupsDescription"),
+                                       boto3_tag_list_to_ansible_dict(tags))
+            if region == self.region:
+                settings = own
+            else:
+                replica_settings[region] = own
+        return dg.state_from_description(description, self.region, settings, replica_settings), description, resolved
 
     def resolve_kms_key(self, key, region):
         """Key id / alias name / alias ARN -> key ARN (what DynamoDB reports)."""
         if key.startswith("arn:") and ":key/" in key:
             return key
-        try:
-            return self.client("kms", region).describe_key(aws_retry=True, KeyId=key)["KeyMetadata"]["Arn"]
-        except botocore.exceptions.ClientError as e:
-            if _error_code(e) == "NotFoundException" and self.module.check_mode:
-                warn("KMS key %s does not exist in %s yet; check mode compares it as given" % (key, region))
-                return key
-            self.module.fail_json_aws(e, msg="Failed to resolve KMS key %s in %s" % (key, region))
-        except botocore.exceptions.BotoCoreError as e:
-            self.module.fail_json_aws(e, msg="Failed to resolve KMS key %s in %s" % (key, region))
+        found = self.read("resolve KMS key %s in %s" % (key, region), self.client("kms", region).describe_key,
+                          KeyId=key, missing="NotFoundException" if self.check_mode else ())
+        if found is None:
+            self.warn("KMS key %s does not exist in %s yet; check mode compares it as given" % (key, region))
+            return key
+        return found["KeyMetadata"]["Arn"]
 
     # ------------------------------------------------------------------ waiting
-    def wait(self, region=None, predicate=is_settled, what="ACTIVE"):
-        """Poll DescribeTable in `region` until predicate(description) (None = table gone) holds."""
-        deadline = time.monotonic() + self.module.params["wait_timeout"]
-        while True:
+    def settled(self, region=None, done=dg.is_settled, what="ACTIVE"):
+        """Wait (progress lines, wait_timeout) until done(description) holds in region; None without waiting."""
+
+        def check():
             description = self.describe(region)
-            if description is not None:
-                failed = failed_statuses(description)
-                if failed:
-                    self.module.fail_json(
-                        msg="Table %s: %s"
-                        % (
-                            self.name,
-                            ", ".join("%s is %s" % (r or region or self.region, s) for r, s in failed),
-                        ),
-                        table=camel_dict_to_snake_dict(_json_safe(description)),
-                    )
-            if predicate(description):
-                return description
-            if time.monotonic() >= deadline:
-                self.module.fail_json(
-                    msg="Timed out after %ss waiting for table %s in %s to become %s"
-                    % (self.module.params["wait_timeout"], self.name, region or self.region, what)
-                )
-            time.sleep(POLL_SECONDS)
+            failed = dg.failed_statuses(description) if description is not None else []
+            if failed:
+                raise Failure("table %s: %s" % (self.name, ", ".join(
+                    "%s is %s" % (r or region or self.region, s) for r, s in failed)),
+                    table=camel_dict_to_snake_dict(_json_safe(description)))
+            return (description or True) if done(description) else None
 
-    def wait_settled(self, region=None):
-        return self.wait(region, lambda d: d is not None and is_settled(d))
+        return self.wait_until("%s to be %s" % (self.label(region or self.region), what), check,
+                               timeout=self.params["wait_timeout"], poll=POLL_SECONDS)
 
-    def wait_replica(self, replica_region, present):
-        def done(d):
-            if d is None or not is_settled(d):
+    def replica_settled(self, region, present):
+        def done(description):
+            if description is None or not dg.is_settled(description):
                 return False
-            regions = {r["RegionName"] for r in d.get("Replicas") or []}
-            return (replica_region in regions) == present
+            return (region in set(r["RegionName"] for r in description.get("Replicas") or [])) == present
 
-        what = "ACTIVE with replica %s %s" % (replica_region, "added" if present else "removed")
-        return self.wait(None, done, what)
+        return self.settled(None, done, "ACTIVE with replica %s %s" % (region, "added" if present else "removed"))
 
-    # ------------------------------------------------------------------ writing
-    def region_arn(self, region):
-        parts = self.arn.split(":")
-        parts[3] = region
-        return ":".join(parts)
+    def accepted(self, what, call):
+        """call, reporting progress while DynamoDB refuses it because an earlier change still runs."""
+        last = [time.time()]
 
-    def update_table(self, region=None, **kwargs):
-        try:
-            self.ddb(region).update_table(aws_retry=True, TableName=self.name, **kwargs)
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            self.module.fail_json_aws(
-                e, msg="Failed to update table %s in %s (%s)" % (self.name, region or self.region, ", ".join(kwargs))
-            )
+        def attempt(*args, **kwargs):
+            try:
+                return call(*args, **kwargs)
+            except botocore.exceptions.ClientError as e:
+                if error_code(e) in PITR_BUSY_CODES and time.time() - last[0] >= base.PROGRESS_EVERY:
+                    self.progress("%s: waiting for DynamoDB to accept it (an earlier change still runs)" % what)
+                    last[0] = time.time()
+                raise
 
-    def execute(self, change):
+        return attempt
+
+    # ------------------------------------------------------------------ writes
+    def update_table(self, sentence, region=None, **kwargs):
+        client = self.ddb(region)
+        return self.write(sentence, self.accepted(sentence, client.update_table), TableName=self.name,
+                          propagation=self.busy, **kwargs)
+
+    def apply(self, change):
+        """One planned change: its write, then (with wait) the wait for the table to settle."""
         action, region = change["action"], change["region"]
-        try:
-            if action == "create_table":
-                self.create_table(change)
-            elif action == "set_billing_mode":
-                self.update_table(BillingMode=change["billing_mode"])
-                self.wait_settled()
-            elif action == "disable_stream":
-                self.update_table(StreamSpecification={"StreamEnabled": False})
-                self.wait_settled()
-            elif action == "enable_stream":
-                self.update_table(
-                    StreamSpecification={"StreamEnabled": True, "StreamViewType": change["stream_view_type"]}
-                )
-                self.wait_settled()
-            elif action == "set_kms_key":
-                self.update_table(
-                    SSESpecification={"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": change["kms_key_arn"]}
-                )
-                self.wait_settled()
-            elif action == "set_deletion_protection":
-                self.update_table(region, DeletionProtectionEnabled=change["enabled"])
-                self.wait_settled(region)
-            elif action == "set_point_in_time_recovery":
-                self.set_point_in_time_recovery(region, change["enabled"])
-            elif action == "tag":
-                self.ddb(region).tag_resource(
-                    aws_retry=True,
-                    ResourceArn=self.region_arn(region),
-                    Tags=ansible_dict_to_boto3_tag_list(change["tags"]),
-                )
-            elif action == "untag":
-                self.ddb(region).untag_resource(
-                    aws_retry=True, ResourceArn=self.region_arn(region), TagKeys=change["keys"]
-                )
-            elif action == "create_replica":
-                self.update_table(
-                    ReplicaUpdates=[{"Create": {"RegionName": region, "KMSMasterKeyId": change["kms_key_arn"]}}]
-                )
-                self.wait_replica(region, present=True)
-            elif action == "set_replica_kms_key":
-                self.update_table(
-                    ReplicaUpdates=[{"Update": {"RegionName": region, "KMSMasterKeyId": change["kms_key_arn"]}}]
-                )
-                self.wait_settled()
-            elif action == "delete_replica":
-                self.update_table(ReplicaUpdates=[{"Delete": {"RegionName": region}}])
-                self.wait_replica(region, present=False)
-            elif action == "delete_table":
-                self.ddb().delete_table(aws_retry=True, TableName=self.name)
-                self.wait(None, lambda d: d is None, "deleted")
-            else:  # pragma: no cover - plan and executor are kept in sync by the unit tests
-                self.module.fail_json(msg="internal error: unknown change %s" % action)
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            self.module.fail_json_aws(
-                e, msg="Failed to %s for table %s in %s" % (action.replace("_", " "), self.name, region)
+        if action == "tags":
+            arn = dg.region_arn(self.arn, region) if self.arn else None
+            client = self.ddb(region)
+            return self.sync_tags(
+                self.label(region), change["current"], change["tags"], purge=change["purge"],
+                tag=lambda to_set: client.tag_resource(aws_retry=True, ResourceArn=arn,
+                                                       Tags=ansible_dict_to_boto3_tag_list(to_set)),
+                untag=lambda keys: client.untag_resource(aws_retry=True, ResourceArn=arn, TagKeys=keys),
             )
+        sentence = dg.change_sentence(self.name, self.region, change)
+        if action == "create_table":
+            return self.create_table(sentence, change)
+        if action == "set_point_in_time_recovery":
+            client = self.ddb(region)
+            return self.write(sentence, self.accepted(sentence, client.update_continuous_backups),
+                              TableName=self.name, propagation=self.pitr_busy,
+                              PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": change["enabled"]})
+        if action == "delete_table":
+            self.write(sentence, self.accepted(sentence, self.ddb().delete_table), TableName=self.name,
+                       propagation=self.busy)
+            return self.settled(None, lambda d: d is None, "deleted")
+        if action == "set_deletion_protection":
+            self.update_table(sentence, region, DeletionProtectionEnabled=change["enabled"])
+            return self.settled(region)
+        replica_updates = {
+            "create_replica": lambda: {"Create": {"RegionName": region, "KMSMasterKeyId": change["kms_key_arn"]}},
+            "set_replica_kms_key": lambda: {"Update": {"RegionName": region, "KMSMasterKeyId": change["kms_key_arn"]}},
+            "delete_replica": lambda: {"Delete": {"RegionName": region}},
+        }
+        if action in replica_updates:
+            self.update_table(sentence, ReplicaUpdates=[replica_updates[action]()])
+            if action == "set_replica_kms_key":
+                return self.settled()
+            return self.replica_settled(region, present=action == "create_replica")
+        table_updates = {
+            "set_billing_mode": lambda: {"BillingMode": change.get("billing_mode")},
+            "disable_stream": lambda: {"StreamSpecification": {"StreamEnabled": False}},
+            "enable_stream": lambda: {"StreamSpecification": {"StreamEnabled": True,
+                                                              "StreamViewType": change.get("stream_view_type")}},
+            "set_kms_key": lambda: {"SSESpecification": {"Enabled": True, "SSEType": "KMS",
+                                                         "KMSMasterKeyId": change.get("kms_key_arn")}},
+        }
+        self.update_table(sentence, **table_updates[action]())
+        return self.settled()
 
-    def create_table(self, change):
+    def create_table(self, sentence, change):
         schema = change["key_schema"]
         kwargs = dict(
             TableName=self.name,
@@ -462,120 +440,130 @@ class GlobalTable:
         )
         if change["tags"]:
             kwargs["Tags"] = ansible_dict_to_boto3_tag_list(change["tags"])
-        description = self.ddb().create_table(aws_retry=True, **kwargs)["TableDescription"]
-        self.arn = description["TableArn"]
-        self.wait_settled()
+        created = self.write(sentence, self.ddb().create_table, **kwargs)
+        if created is not None:
+            self.arn = created["TableDescription"]["TableArn"]
+        return self.settled()
 
-    def set_point_in_time_recovery(self, region, enabled):
-        # Right after CreateTable, AWS answers ContinuousBackupsUnavailableException for a while: retry it.
-        retry = AWSRetry.jittered_backoff(
-            retries=10, catch_extra_error_codes=RETRY_CODES + ["ContinuousBackupsUnavailableException"]
-        )
-        retry(self.ddb(region).client.update_continuous_backups)(
-            TableName=self.name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": enabled}
-        )
-
-
-def desired_state(module, table):
-    params = module.params
-    tags = params["tags"]
-    kms_key_arn = table.resolve_kms_key(params["kms_key"], table.region)
-    replicas = {}
-    for replica in params["replicas"]:
-        region = replica["region"]
-        if region in replicas:
-            module.fail_json(msg="replicas: region %s is listed more than once" % region)
-        replicas[region] = {
-            "kms_key_arn": table.resolve_kms_key(replica["kms_key"], region),
-            "settings": {
-                "deletion_protection": params["deletion_protection"],
-                "point_in_time_recovery": params["point_in_time_recovery"],
-                "tags": replica["tags"] if replica.get("tags") is not None else tags,
-            },
-        }
-    return {
-        "name": params["name"],
-        "region": table.region,
-        "key_schema": key_schema_from_params(
-            params["hash_key_name"], params["hash_key_type"], params["range_key_name"], params["range_key_type"]
-        ),
-        "billing_mode": PAY_PER_REQUEST,
-        "stream_view_type": STREAM_VIEW_TYPE,
-        "kms_key_arn": kms_key_arn,
-        "settings": {
-            "deletion_protection": params["deletion_protection"],
-            "point_in_time_recovery": params["point_in_time_recovery"],
-            "tags": tags,
-        },
-        "replicas": replicas,
-    }
-
-
-def run(module, table, current, current_description):
-    params = module.params
-    if params["state"] == "absent":
-        desired = None
-        changes, errors = plan_absent(current, params["allow_deletion_protection_removal"])
-    else:
-        desired = desired_state(module, table)
-        changes, errors = plan_present(
-            desired,
-            current,
-            allow_replica_removal=params["allow_replica_removal"],
-            allow_deletion_protection_removal=params["allow_deletion_protection_removal"],
-            purge_tags=params["purge_tags"],
-        )
-    diff = {
-        "before": summarize(current),
-        "after": summarize(expected_state(desired, current, params["purge_tags"])) if desired else {},
-    }
-    if errors:
-        module.fail_json(msg="; ".join(errors), errors=errors, changes=changes, diff=diff)
-
-    executed = changes
-    final_description = current_description
-    if changes and not module.check_mode:
-        if current_description is not None and not is_settled(current_description):
-            table.wait_settled()  # an earlier (interrupted) run may have left a change in progress
-        executed = []
-        pending = list(changes)
+    def execute(self, changes, desired, current):
+        """Apply the plan in order. A replica created gets its own settings from what AWS made of it, once it is
+        ACTIVE; with wait=false those of replicas being created are left out: returns their regions."""
+        wait = self.params["wait"]
+        creating = set()
+        if desired is not None and not self.check_mode:  # present: replicas a wait=false run left creating
+            creating = set(r for r, replica in ((current or {}).get("replicas") or {}).items()
+                           if replica.get("status") != dg.SETTLED)
+        pending = [c for c in changes if not (c["action"] in dg.SETTINGS_ACTIONS and c["region"] in creating)]
         while pending:
             change = pending.pop(0)
-            table.execute(change)
-            executed.append(change)
-            if change["action"] == "create_replica" and desired:
-                # Re-plan the new replica's own settings from what AWS actually created.
-                region = change["region"]
-                pending = [c for c in pending if not (c["region"] == region and c["action"] in SETTINGS_ACTIONS)]
-                replica_description = table.wait_settled(region)
-                actual = table.read_settings(region, replica_description)
-                fresh = plan_region_settings(
-                    region, desired["replicas"][region]["settings"], actual, params["purge_tags"]
-                )
-                pending = fresh + pending
-        final_description = table.describe()
+            self.apply(change)
+            if change["action"] != "create_replica" or self.check_mode:
+                continue
+            region = change["region"]
+            # Its own settings are planned again from the replica as AWS made it.
+            pending = [c for c in pending if not (c["region"] == region and c["action"] in dg.SETTINGS_ACTIONS)]
+            if wait:
+                pending = self.replica_settings(region, desired) + pending
+            else:
+                creating.add(region)
+        return creating
 
-    if final_description is not None:
-        replica_regions = sorted(
-            r["RegionName"] for r in final_description.get("Replicas") or [] if r["RegionName"] != table.region
-        )
-    else:
-        replica_regions = []
-    if module.check_mode and desired:
-        replica_regions = sorted(desired["replicas"])
-    elif module.check_mode:
-        replica_regions = []
-    result = dict(
-        changed=bool(executed),
-        changes=executed,
-        table=camel_dict_to_snake_dict(_json_safe(final_description)) if final_description else {},
-        table_name=params["name"],
-        table_arn=(final_description or {}).get("TableArn"),
-        replica_regions=replica_regions,
-    )
-    if module._diff:
-        result["diff"] = diff
-    module.exit_json(**result)
+    def replica_settings(self, region, desired):
+        """The changes that give a replica just created its own settings (read from AWS once it is ACTIVE)."""
+        described = self.settled(region)
+        description = described if isinstance(described, dict) else self.describe(region)
+        arn = dg.region_arn(self.arn, region)
+        _described, backups, tags = self.concurrently(*self.read_region(region, arn, False))
+        actual = dg.settings_from_aws(description or {}, backups.get("ContinuousBackupsDescription"),
+                                      boto3_tag_list_to_ansible_dict(tags))
+        return dg.plan_region_settings(region, desired["replicas"][region]["settings"], actual,
+                                       self.params["purge_tags"])
+
+    def finish_replicas(self, regions, desired, description):
+        """wait=false: the settings of replicas that are ACTIVE by now; the others are left to the next run."""
+        replicas = (description or {}).get("Replicas") or []
+        statuses = dict((r["RegionName"], r.get("ReplicaStatus")) for r in replicas)
+        for region in regions:
+            if region not in (desired or {}).get("replicas", {}):
+                continue
+            if statuses.get(region) == dg.SETTLED:
+                for change in self.replica_settings(region, desired):
+                    self.apply(change)
+            else:
+                self.warn("replica %s of table %s is %s: its point-in-time recovery, deletion protection and tags "
+                          "are set by the next run" % (region, self.name, statuses.get(region) or "not there yet"))
+
+    # ------------------------------------------------------------------ states
+    def desired_state(self, resolved):
+        p = self.params
+        replicas = {}
+        for replica in p["replicas"]:
+            region = replica["region"]
+            replicas[region] = {
+                "kms_key_arn": resolved[(replica["kms_key"], region)],
+                "settings": {
+                    "deletion_protection": p["deletion_protection"],
+                    "point_in_time_recovery": p["point_in_time_recovery"],
+                    "tags": replica["tags"] if replica.get("tags") is not None else p["tags"],
+                },
+            }
+        return {
+            "name": self.name,
+            "region": self.region,
+            "key_schema": dg.key_schema_from_params(
+                p["hash_key_name"], p["hash_key_type"], p["range_key_name"], p["range_key_type"]),
+            "billing_mode": dg.PAY_PER_REQUEST,
+            "stream_view_type": dg.STREAM_VIEW_TYPE,
+            "kms_key_arn": resolved[(p["kms_key"], self.region)],
+            "settings": {
+                "deletion_protection": p["deletion_protection"],
+                "point_in_time_recovery": p["point_in_time_recovery"],
+                "tags": p["tags"],
+            },
+            "replicas": replicas,
+        }
+
+    def run_plan(self, current, description, desired, changes, errors):
+        p = self.params
+        after = dg.summarize(dg.expected_state(desired, current, p["purge_tags"])) if desired else {}
+        self.set_diff(dg.summarize(current), after)
+        if errors:
+            raise Failure("; ".join(errors), errors=errors, diff={"before": self.before, "after": self.after})
+        if changes:
+            creating = self.execute(changes, desired, current)
+            if not self.check_mode:
+                description = self.describe()
+                if creating:
+                    self.finish_replicas(sorted(creating), desired, description)
+        if self.check_mode:
+            regions = sorted(desired["replicas"]) if desired else []
+        else:
+            regions = sorted(r["RegionName"] for r in (description or {}).get("Replicas") or []
+                             if r["RegionName"] != self.region)
+        return {
+            "table": camel_dict_to_snake_dict(_json_safe(description)) if description else {},
+            "table_name": self.name,
+            "table_arn": (description or {}).get("TableArn"),
+            "replica_regions": regions,
+        }
+
+    def present(self):
+        p = self.params
+        keys = [(p["kms_key"], self.region)] + [(r["kms_key"], r["region"]) for r in p["replicas"]]
+        current, description, resolved = self.current_state(keys)
+        if description is not None and not dg.is_settled(description) and p["wait"] and not self.check_mode:
+            self.settled()  # an earlier run (or wait=false) left a change running: plan from where it ends
+            current, description, resolved = self.current_state(keys)
+        desired = self.desired_state(resolved)
+        changes, errors = dg.plan_present(desired, current, allow_replica_removal=p["allow_replica_removal"],
+                                          allow_deletion_protection_removal=p["allow_deletion_protection_removal"],
+                                          purge_tags=p["purge_tags"])
+        return self.run_plan(current, description, desired, changes, errors)
+
+    def absent(self):
+        current, description, _resolved = self.current_state()
+        changes, errors = dg.plan_absent(current, self.params["allow_deletion_protection_removal"])
+        return self.run_plan(current, description, None, changes, errors)
 
 
 def main():
@@ -604,6 +592,7 @@ def main():
         purge_tags=dict(type="bool", default=True),
         allow_replica_removal=dict(type="bool", default=False),
         allow_deletion_protection_removal=dict(type="bool", default=False),
+        wait=dict(type="bool", default=True),
         wait_timeout=dict(type="int", default=1800),
     )
     module = AnsibleAWSModule(
@@ -611,11 +600,7 @@ def main():
         required_if=[("state", "present", ["kms_key"])],
         supports_check_mode=True,
     )
-    if not module.region:
-        module.fail_json(msg="region: the table's owning region must be set (module_defaults or region)")
-    table = GlobalTable(module)
-    current, description = table.current_state()
-    run(module, table, current, description)
+    GlobalTable(module).run()
 
 
 if __name__ == "__main__":

@@ -15,13 +15,16 @@ version_added: 0.1.0
 description:
   - Creates or updates one S3 bucket and all of its security settings in a single invocation, or empties
     (every object version and delete marker) and deletes it.
-  - Reads every managed setting once (in parallel), compares normalized forms with what is wanted and writes
-    only the settings that differ. A run with nothing to change makes no write call and returns C(changed=false).
+  - Reads every managed setting once (all at the same time), compares normalized forms with what is wanted and
+    writes only the settings that differ. A run with nothing to change makes no write call and returns
+    C(changed=false).
   - Managed settings are default encryption (SSE-KMS with a bucket key, or SSE-S3), the public access block,
     object ownership, the bucket policy (optionally with a TLS-only statement), versioning, lifecycle rules,
-    server access logging and tags.
-  - The bucket's notification configuration, ACLs, CORS, website, replication and object lock settings are
-    never read or changed, so other tasks may own them.
+    server access logging, cross-region replication (only with O(replication)) and tags.
+  - The bucket's notification configuration, ACLs, CORS, website and object lock settings are never read or
+    changed, so other tasks may own them.
+  - S3 bucket names are global across all AWS accounts. A name that another account owns (C(HeadBucket) answers
+    403) fails the run before anything is written, with O(state=present) and O(state=absent) alike.
 author:
   - tap.multiregion maintainers (!UNKNOWN)
 options:
@@ -33,10 +36,21 @@ options:
   state:
     description:
       - C(present) creates the bucket if needed and converges every managed setting.
-      - C(absent) deletes every object version and delete marker, then the bucket.
+      - C(absent) deletes every object version and delete marker, then the bucket. Objects that arrive while it is
+        deleted (late server access logs) are deleted too and the deletion is retried, for up to five minutes.
     type: str
     choices: [present, absent]
     default: present
+  settings:
+    description:
+      - Manage only these settings of an existing bucket; the others are neither read nor written.
+      - Default (unset) is every setting the options describe, and a missing bucket is created.
+      - With O(settings) the bucket must exist (in check mode a missing bucket is planned as an empty one), for
+        example to add O(replication) in a later play, once the destination bucket of another region exists.
+    type: list
+    elements: str
+    choices: [object_ownership, public_access_block, encryption, policy, versioning, lifecycle_rules,
+              access_logging, replication, tags]
   sse_algorithm:
     description: Default server-side encryption. C(aws:kms) uses O(kms_key_id) (or the AWS managed key when unset).
     type: str
@@ -123,21 +137,55 @@ options:
         description: Key prefix of the log objects.
         type: str
         default: ''
-  tags:
-    description: Tags of the bucket. When unset, tags are left as they are.
+  replication:
+    description:
+      - Cross-region replication of the bucket's SSE-KMS encrypted objects to a bucket of another region, as
+        one replication rule (V2 schema, with filter and priority) that re-encrypts every replica with the
+        destination's KMS key and never replicates delete markers. When unset, replication is left as it is.
+      - The bucket needs versioning. The destination bucket must exist and have versioning enabled when the rule
+        is written (S3 answers C(InvalidRequest) otherwise); a destination whose versioning was enabled moments
+        ago is retried for two minutes.
+      - The replication role must let C(s3.amazonaws.com) assume it and allow reading this bucket's object
+        versions, replicating into the destination, C(kms:Decrypt) with this bucket's key and C(kms:Encrypt) with
+        the destination key.
     type: dict
-    aliases: [resource_tags]
-  purge_tags:
-    description: Remove tags not listed in O(tags).
-    type: bool
-    default: true
+    suboptions:
+      enabled:
+        description: C(false) removes the bucket's replication configuration.
+        type: bool
+        default: true
+      role_arn:
+        description: ARN of the IAM role S3 assumes to replicate. Required when enabled.
+        type: str
+      destination_bucket_arn:
+        description: ARN of the destination bucket (C(arn:aws:s3:::name)). Required when enabled.
+        type: str
+      destination_kms_key_arn:
+        description: ARN of the KMS key in the destination's region that encrypts the replicas. Required when enabled.
+        type: str
+      rule_id:
+        description: ID of the replication rule.
+        type: str
+        default: replicate-to-partner-region
+      priority:
+        description: Priority of the rule (S3 requires one for rules with a filter).
+        type: int
+        default: 1
+      prefix:
+        description: Key prefix of the objects replicated; empty for the whole bucket.
+        type: str
+        default: ''
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
+  - amazon.aws.tags
   - amazon.aws.boto3
   - tap.multiregion.attributes
 notes:
-  - Retries throttling and transient errors with jittered back-off.
+  - Retries throttling and transient errors with jittered back-off; right after C(CreateBucket) a C(NoSuchBucket)
+    answer is retried too.
+  - Read calls of a run with nothing to change are C(HeadBucket) and then, at the same time, one read per managed
+    setting.
   - O(state=absent) deletes data irreversibly (all object versions).
 """
 
@@ -156,10 +204,11 @@ EXAMPLES = r"""
           Condition:
             ArnLike: {"aws:SourceArn": "arn:aws:s3:::tap-data-dev-eu-west-1"}
             StringEquals: {"aws:SourceAccount": "123456789012"}
-    versioning: false
     lifecycle_rules:
-      - id: expire-logs
+      - id: expire-access-logs
         expiration_days: 90
+        noncurrent_version_expiration_days: 7
+        abort_incomplete_multipart_upload_days: 1
     tags: {Environment: dev}
 
 - name: Ensure the data bucket (eu-west-1)
@@ -176,6 +225,15 @@ EXAMPLES = r"""
       target_prefix: tap-data-dev-eu-west-1/
     tags: {Environment: dev}
 
+- name: Replicate the data bucket to the partner region, once that region's data bucket exists
+  tap.multiregion.s3_secure_bucket:
+    name: tap-data-prod-eu-west-1
+    settings: [replication]
+    replication:
+      role_arn: arn:aws:iam::123456789012:role/tap-s3-replication-prod-eu-west-1
+      destination_bucket_arn: arn:aws:s3:::tap-data-prod-us-east-1
+      destination_kms_key_arn: arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab
+
 - name: Empty and delete a bucket
   tap.multiregion.s3_secure_bucket:
     name: tap-data-dev-eu-west-1
@@ -183,9 +241,17 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+changes:
+  description: One sentence per change made (or, in check mode, that would be made), naming the bucket and setting.
+  returned: always
+  type: list
+  elements: str
+  sample:
+    - create bucket tap-data-dev-us-east-1 (us-east-1)
+    - "bucket tap-data-dev-us-east-1: versioning Suspended -> Enabled"
 bucket:
   description: The bucket and its managed settings after the run (what they would be, in check mode).
-  returned: success
+  returned: when O(state=present)
   type: dict
   contains:
     name:
@@ -211,6 +277,7 @@ bucket:
     public_access_block:
       description: The four public access block flags.
       type: dict
+      returned: when managed
       sample:
         block_public_acls: true
         ignore_public_acls: true
@@ -219,6 +286,7 @@ bucket:
     object_ownership:
       description: Object ownership setting.
       type: str
+      returned: when managed
       sample: BucketOwnerEnforced
     policy:
       description: The bucket policy document.
@@ -227,6 +295,7 @@ bucket:
     versioning:
       description: C(Enabled), C(Suspended) or C(Disabled).
       type: str
+      returned: when managed
       sample: Enabled
     lifecycle_rules:
       description: Lifecycle rules.
@@ -240,110 +309,158 @@ bucket:
       type: dict
       returned: when managed
       sample: {target_bucket: tap-logs-dev-us-east-1, target_prefix: tap-data-dev-us-east-1/}
+    replication:
+      description: The replication rule, empty when there is none.
+      type: dict
+      returned: when managed
+      sample: {rule_id: replicate-to-partner-region, destination_bucket_arn: "arn:aws:s3:::tap-data-prod-us-east-2"}
     tags:
       description: Tags of the bucket.
       type: dict
       returned: when managed
-changed_settings:
-  description: The settings that were (or, in check mode, would be) written; C(bucket) when it was created or deleted.
-  returned: always
-  type: list
-  elements: str
-  sample: [public_access_block, lifecycle_rules]
 deleted_objects:
   description: Number of object versions and delete markers removed by O(state=absent).
-  returned: when state is absent and the bucket existed
+  returned: when O(state=absent) and the bucket existed (not in check mode)
   type: int
   sample: 3
 """
 
 import json
-from concurrent.futures import ThreadPoolExecutor
 
 try:
-    import botocore
+    import botocore.exceptions
 except ImportError:
     pass  # Handled by AnsibleAWSModule
 
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
-from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.policy import compare_policies
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
-from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
-from ansible_collections.amazon.aws.plugins.module_utils.s3 import get_s3_bucket_encryption
-from ansible_collections.amazon.aws.plugins.module_utils.s3 import get_s3_bucket_ownership_controls
-from ansible_collections.amazon.aws.plugins.module_utils.s3 import get_s3_bucket_policy
-from ansible_collections.amazon.aws.plugins.module_utils.s3 import get_s3_bucket_public_access_block
-from ansible_collections.amazon.aws.plugins.module_utils.s3 import get_s3_bucket_tagging
-from ansible_collections.amazon.aws.plugins.module_utils.s3 import get_s3_bucket_versioning
-from ansible_collections.amazon.aws.plugins.module_utils.s3 import head_s3_bucket
 from ansible_collections.amazon.aws.plugins.module_utils.s3 import validate_bucket_name
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 
+from ansible_collections.tap.multiregion.plugins.module_utils import policies
 from ansible_collections.tap.multiregion.plugins.module_utils import s3_bucket as cfg
+from ansible_collections.tap.multiregion.plugins.module_utils.base import AwsResource
+from ansible_collections.tap.multiregion.plugins.module_utils.base import Failure
+from ansible_collections.tap.multiregion.plugins.module_utils.base import Propagation
+from ansible_collections.tap.multiregion.plugins.module_utils.base import error_code
 
-# The order settings are written in: ownership and access first, then the data protection settings.
-SETTINGS = (
-    "object_ownership",
-    "public_access_block",
-    "encryption",
-    "policy",
-    "versioning",
-    "lifecycle_rules",
-    "access_logging",
-    "tags",
-)
+NOT_FOUND = ("404", "NoSuchBucket", "NotFound")
+FORBIDDEN = ("403", "AccessDenied", "Forbidden")
+# Server access logs (and replicas from a partner region) keep arriving for a while after a bucket
+# was emptied; DeleteBucket then answers BucketNotEmpty: empty again and retry, for this long.
+LATE_OBJECTS = Propagation(["BucketNotEmpty"], seconds=300, delay=2.0)
+# A destination whose versioning was just enabled is not yet accepted as replication destination.
+DESTINATION_VERSIONING = Propagation(["InvalidRequest"], ["must have versioning enabled"], seconds=120, delay=5.0)
+# What S3 reports for a bucket on which nothing was configured yet (the public access block is
+# written whatever the region's default).
+UNCONFIGURED = {
+    "public_access_block": None,
+    "encryption": {},
+    "policy": None,
+    "versioning": "Disabled",
+    "lifecycle_rules": [],
+    "access_logging": {},
+    "replication": {},
+    "tags": {},
+}
 
 
-class BucketManager:
+class SecureBucket(AwsResource):
+    SERVICE = "s3"
+    RETRY_CODES = ("OperationAborted",)
+
     def __init__(self, module):
-        self.module = module
-        self.params = module.params
-        self.name = module.params["name"]
-        self.region = module.region
-        self.client = module.client(
-            "s3", retry_decorator=AWSRetry.jittered_backoff(catch_extra_error_codes=["OperationAborted"])
-        )
-        self.partition = getattr(self.client.meta, "partition", None) or "aws"
+        super(SecureBucket, self).__init__(module)
+        self.name = self.params["name"]
+        self.label = "bucket %s" % self.name
+        self.s3 = self.client()
+        self.partition = getattr(self.s3.meta, "partition", None) or "aws"
         self.arn = cfg.bucket_arn(self.partition, self.name)
 
-    # --- helpers -------------------------------------------------------------------------------
+    # ------------------------------------------------------------------ validation
 
-    def call(self, description, method, client=None, **kwargs):
-        """One retried API call; fails the module with a message naming the action and the bucket."""
+    def validate(self):
+        p = self.params
+        problem = validate_bucket_name(self.name)
+        if problem:
+            raise self.invalid("name", self.name, problem)
+        actions = ("expiration_days", "noncurrent_version_expiration_days", "abort_incomplete_multipart_upload_days")
+        for rule in p["lifecycle_rules"] or []:
+            if not any(rule.get(a) for a in actions):
+                raise Failure("lifecycle_rules: rule %r has no action; set at least one of %s"
+                              % (rule["id"], ", ".join(actions)))
+            for action in actions:
+                if rule.get(action) is not None and rule[action] < 1:
+                    raise Failure("lifecycle_rules: rule %r: %s must be at least 1" % (rule["id"], action))
+        logging = p["access_logging"]
+        if logging and logging.get("enabled", True) and logging.get("target_bucket") == self.name:
+            raise Failure("access_logging.target_bucket: a bucket must not log to itself; use a separate log bucket")
+        self.policy = None
+        if p["policy"]:
+            try:
+                self.policy = json.loads(p["policy"])
+            except ValueError as e:
+                raise Failure("policy: not valid JSON: %s" % e)
+            if not isinstance(self.policy, (dict, list)):
+                raise Failure("policy: expected a policy document or a list of statements")
+        replication = p["replication"]
+        if replication and replication.get("enabled", True):
+            destination = cfg.bucket_of_arn(replication["destination_bucket_arn"])
+            if destination is None:
+                raise self.invalid("replication.destination_bucket_arn", replication["destination_bucket_arn"],
+                                   "give the ARN of an S3 bucket (arn:<partition>:s3:::<name>)")
+            if destination == self.name:
+                raise Failure("replication.destination_bucket_arn: a bucket must not replicate to itself")
+            if not p["versioning"] and "versioning" in self.managed():
+                raise Failure("replication: needs versioning=true (S3 replicates only from a versioned bucket)")
+
+    def managed(self):
+        return set(self.params["settings"] or cfg.SETTINGS)
+
+    # ------------------------------------------------------------------ reads
+
+    def head(self):
+        """True when the bucket exists in this region; None when it does not; Failure when it is not ours."""
         try:
-            return getattr(client or self.client, method)(aws_retry=True, **kwargs)
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            self.module.fail_json_aws(e, msg="Failed to %s of bucket %s" % (description, self.name))
-
-    def exists(self):
-        """True when the bucket exists (in this region); fails when it belongs to another region."""
-        head = head_s3_bucket(self.client, self.name)
-        if not head:
-            return False
+            head = self.read("look up %s" % self.label, self.s3.head_bucket, Bucket=self.name, missing=NOT_FOUND)
+        except Failure as failure:
+            if error_code(failure.error) in FORBIDDEN:
+                raise Failure(cfg.foreign_owner_message(self.name, self.params["state"]))
+            raise
+        if head is None:
+            return None
         headers = head.get("ResponseMetadata", {}).get("HTTPHeaders", {})
         bucket_region = head.get("BucketRegion") or headers.get("x-amz-bucket-region")
         if bucket_region and self.region and bucket_region != self.region:
-            self.module.fail_json(
-                msg="Bucket %s exists in region %s, not in %s; bucket names are global, choose another name"
+            raise Failure(
+                "Bucket %s exists in region %s, not in %s; bucket names are global, choose another name"
                 % (self.name, bucket_region, self.region)
             )
         return True
 
-    # --- desired and current state -------------------------------------------------------------
+    def current(self, settings):
+        """The managed settings of the bucket, normalized, read at the same time."""
+
+        def reader(setting):
+            method, missing, normalize = cfg.READS[setting]
+            what = "read the %s of %s" % (cfg.ATTRIBUTES[setting], self.label)
+            return lambda: normalize(self.read(what, getattr(self.s3, method), Bucket=self.name, missing=missing) or {})
+
+        order = [s for s in cfg.SETTINGS if s in settings]
+        values = self.concurrently(*[reader(s) for s in order])
+        return dict((setting, values[i]) for i, setting in enumerate(order))
+
+    # ------------------------------------------------------------------ desired state
 
     def desired(self):
-        """Normalized settings we manage (unset options are not managed)."""
+        """Normalized settings we manage (unset options are not managed); versioning is resolved later."""
         p = self.params
         want = {
             "object_ownership": p["object_ownership"],
             "public_access_block": cfg.desired_public_access_block(p["public_access_block"]),
             "encryption": cfg.desired_encryption(p["sse_algorithm"], p["kms_key_id"], p["bucket_key_enabled"]),
-            "versioning": "Enabled" if p["versioning"] else None,  # resolved against the current state
+            "versioning": p["versioning"],
         }
-        policy = json.loads(p["policy"]) if p["policy"] else None
-        policy_doc = cfg.desired_policy(self.arn, policy, p["require_tls"])
+        policy_doc = cfg.desired_policy(self.arn, self.policy, p["require_tls"])
         if policy_doc is not None:
             want["policy"] = policy_doc
         if p["lifecycle_rules"] is not None:
@@ -352,264 +469,167 @@ class BucketManager:
             )
         if p["access_logging"] is not None:
             want["access_logging"] = cfg.desired_logging(p["access_logging"])
+        if p["replication"] is not None:
+            want["replication"] = cfg.desired_replication(p["replication"])
         if p["tags"] is not None:
-            want["tags"] = p["tags"]  # resolved against the current tags (purge_tags)
-        return want
-
-    def _get_lifecycle(self):
-        try:
-            rules = self.client.get_bucket_lifecycle_configuration(Bucket=self.name, aws_retry=True).get("Rules")
-        except is_boto3_error_code("NoSuchLifecycleConfiguration"):
-            rules = []
-        return cfg.normalize_lifecycle_rules(rules)
-
-    def _get_logging(self):
-        return cfg.normalize_logging(
-            self.client.get_bucket_logging(Bucket=self.name, aws_retry=True).get("LoggingEnabled")
-        )
-
-    def current(self, settings):
-        """Read the managed settings, all at once (boto3 clients are thread-safe)."""
-        readers = {
-            "object_ownership": lambda: cfg.normalize_ownership(
-                get_s3_bucket_ownership_controls(self.client, self.name)
-            ),
-            "public_access_block": lambda: cfg.normalize_public_access_block(
-                get_s3_bucket_public_access_block(self.client, self.name)
-            ),
-            "encryption": lambda: cfg.normalize_encryption(get_s3_bucket_encryption(self.client, self.name)),
-            "policy": lambda: get_s3_bucket_policy(self.client, self.name) or {},
-            "versioning": lambda: cfg.normalize_versioning(get_s3_bucket_versioning(self.client, self.name)),
-            "lifecycle_rules": self._get_lifecycle,
-            "access_logging": self._get_logging,
-            "tags": lambda: get_s3_bucket_tagging(self.client, self.name) or {},
-        }
-        with ThreadPoolExecutor(max_workers=len(settings)) as pool:
-            futures = dict((name, pool.submit(readers[name])) for name in settings)
-            try:
-                return dict((name, future.result()) for name, future in futures.items())
-            except AnsibleAWSError as e:
-                self.module.fail_json_aws_error(e)
-            except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-                self.module.fail_json_aws(e, msg="Failed to read the settings of bucket %s" % self.name)
-
-    def resolve(self, want, have):
-        """Fill in the desired values that depend on the current state."""
-        want["versioning"] = cfg.desired_versioning(self.params["versioning"], have.get("versioning", "Disabled"))
-        if "tags" in want:
-            want["tags"] = cfg.desired_tags(have.get("tags", {}), self.params["tags"], self.params["purge_tags"])
-        return want
+            want["tags"] = dict((k, str(v)) for k, v in p["tags"].items())
+        managed = self.managed()
+        return dict((k, v) for k, v in want.items() if k in managed)
 
     @staticmethod
     def equal(setting, have, want):
         if setting == "encryption":
             return cfg.encryption_equal(have, want)
         if setting == "policy":
-            return bool(have) and not compare_policies(have, want)
-        if setting == "tags":
-            return dict((k, v) for k, v in (have or {}).items() if not k.startswith("aws:")) == want
+            return have is not None and policies.policies_equal(have, want)
         return have == want
 
-    # --- writes --------------------------------------------------------------------------------
+    # ------------------------------------------------------------------ writes
 
-    def write(self, setting, value, client=None):
-        name = self.name
-        if setting == "object_ownership":
-            self.call(
-                "set object ownership",
-                "put_bucket_ownership_controls",
-                client,
-                Bucket=name,
-                OwnershipControls={"Rules": [{"ObjectOwnership": value}]},
-            )
-        elif setting == "public_access_block":
-            if any(value.values()):
-                self.call(
-                    "set the public access block",
-                    "put_public_access_block",
-                    client,
-                    Bucket=name,
-                    PublicAccessBlockConfiguration=value,
-                )
-            else:
-                self.call("remove the public access block", "delete_public_access_block", client, Bucket=name)
-        elif setting == "encryption":
-            self.call(
-                "set default encryption",
-                "put_bucket_encryption",
-                client,
-                Bucket=name,
-                ServerSideEncryptionConfiguration=cfg.encryption_request(value),
-            )
-        elif setting == "policy":
-            self.call("set the bucket policy", "put_bucket_policy", client, Bucket=name, Policy=json.dumps(value))
-        elif setting == "versioning":
-            if value != "Disabled":
-                self.call(
-                    "set versioning",
-                    "put_bucket_versioning",
-                    client,
-                    Bucket=name,
-                    VersioningConfiguration={"Status": value},
-                )
-        elif setting == "lifecycle_rules":
-            if value:
-                self.call(
-                    "set lifecycle rules",
-                    "put_bucket_lifecycle_configuration",
-                    client,
-                    Bucket=name,
-                    LifecycleConfiguration={"Rules": value},
-                )
-            else:
-                self.call("remove lifecycle rules", "delete_bucket_lifecycle", client, Bucket=name)
-        elif setting == "access_logging":
-            self.call(
-                "set server access logging",
-                "put_bucket_logging",
-                client,
-                Bucket=name,
-                BucketLoggingStatus=cfg.logging_request(value),
-            )
-        elif setting == "tags":
-            if value:
-                self.call(
-                    "set tags",
-                    "put_bucket_tagging",
-                    client,
-                    Bucket=name,
-                    Tagging={"TagSet": ansible_dict_to_boto3_tag_list(value)},
-                )
-            else:
-                self.call("remove tags", "delete_bucket_tagging", client, Bucket=name)
+    def change(self, setting, before, after, s3):
+        """Write one setting; the sentence names the setting with its value before and after."""
+        method, kwargs = cfg.write_request(setting, after)
+        if setting == "replication" and after:
+            kwargs["propagation"] = DESTINATION_VERSIONING
+        return self.write(cfg.change_sentence(self.label, setting, before, after), getattr(s3, method),
+                          Bucket=self.name, **kwargs)
 
-    # --- states --------------------------------------------------------------------------------
+    def sync_bucket_tags(self, current, desired, s3):
+        """PutBucketTagging replaces the whole set: each of sync_tags' writes puts the set as it is then."""
+        kept = dict((k, v) for k, v in current.items() if not k.startswith("aws:"))
 
-    def result(self, settings):
-        bucket = {"name": self.name, "arn": self.arn, "region": self.region}
-        for setting, value in settings.items():
-            if setting == "public_access_block":
-                value = dict((cfg_key_to_snake(k), v) for k, v in value.items())
-            elif setting == "lifecycle_rules":
-                value = cfg.lifecycle_rules_to_snake(value)
-            bucket[setting] = value
-        return bucket
+        def put(tags):
+            if tags:
+                s3.put_bucket_tagging(Bucket=self.name, Tagging={"TagSet": ansible_dict_to_boto3_tag_list(tags)},
+                                      aws_retry=True)
+            else:
+                s3.delete_bucket_tagging(Bucket=self.name, aws_retry=True)
+
+        def untag(keys):
+            for key in keys:
+                kept.pop(key, None)
+            put(kept)
+
+        def tag(to_set):
+            kept.update(to_set)
+            put(kept)
+
+        return self.sync_tags(self.label, current, desired, tag=tag, untag=untag)
+
+    def converge(self, want, have, s3=None):
+        """Write every managed setting that differs; returns the settings after the run."""
+        s3 = s3 or self.s3
+        if "versioning" in want:
+            want["versioning"] = cfg.desired_versioning(want["versioning"], have.get("versioning", "Disabled"))
+        after = dict((setting, have.get(setting)) for setting in want)
+        for setting in cfg.SETTINGS:
+            # Tags follow below; a new bucket got its ownership from CreateBucket (not in have).
+            if setting == "tags" or setting not in want or setting not in have:
+                continue
+            if not self.equal(setting, have[setting], want[setting]):
+                self.change(setting, have[setting], want[setting], s3)
+                after[setting] = want[setting]
+        if "tags" in want:
+            after["tags"] = self.sync_bucket_tags(have.get("tags") or {}, want["tags"], s3)
+        return after
+
+    # ------------------------------------------------------------------ present
 
     def present(self):
         want = self.desired()
-        check_mode = self.module.check_mode
-        if not self.exists():
-            want = self.resolve(want, {})
-            changed_settings = ["bucket"] + [s for s in SETTINGS if s in want and s != "object_ownership"]
-            if not check_mode:
-                self.create(want)
-            return dict(
-                changed=True,
-                changed_settings=changed_settings,
-                bucket=self.result(want),
-                diff=dict(before={}, after=dict(want, name=self.name)),
-            )
-
-        have = self.current([s for s in SETTINGS if s in want])
-        want = self.resolve(want, have)
-        changed_settings = [s for s in SETTINGS if s in want and not self.equal(s, have[s], want[s])]
-        if not check_mode:
-            for setting in changed_settings:
-                self.write(setting, want[setting])
-        after = dict(have)
-        after.update(dict((s, want[s]) for s in changed_settings))
-        return dict(
-            changed=bool(changed_settings),
-            changed_settings=changed_settings,
-            bucket=self.result(after),
-            diff=dict(before=dict(have, name=self.name), after=dict(after, name=self.name)),
-        )
+        if self.head() is None:
+            if self.params["settings"] is None:
+                return self.create(want)
+            if not self.check_mode:
+                raise Failure("%s does not exist: settings %s manage an existing bucket; create it first"
+                              % (self.label, ", ".join(self.params["settings"])))
+            have = dict((s, UNCONFIGURED.get(s)) for s in want)
+            have.pop("object_ownership", None)
+            before = {}
+        else:
+            have = self.current(set(want))
+            before = dict(have, name=self.name)
+        after = self.converge(want, have)
+        self.set_diff(before, dict(after, name=self.name))
+        return {"bucket": self.view(after)}
 
     def create(self, want):
         params = {"Bucket": self.name, "ObjectOwnership": want["object_ownership"]}
         if self.region and self.region != "us-east-1":
             params["CreateBucketConfiguration"] = {"LocationConstraint": self.region}
-        self.call("create", "create_bucket", **params)
-        try:
-            self.client.get_waiter("bucket_exists").wait(Bucket=self.name)
-        except botocore.exceptions.WaiterError as e:
-            self.module.fail_json_aws(e, msg="Timed out waiting for bucket %s to exist" % self.name)
-        # S3 is eventually consistent right after CreateBucket: retry NoSuchBucket for the first writes.
-        fresh = RetryingBotoClientWrapper(
-            self.client.client, AWSRetry.jittered_backoff(catch_extra_error_codes=["NoSuchBucket", "OperationAborted"])
+        self.write("create %s (%s)" % (self.label, self.region), self.s3.create_bucket, **params)
+        self.wait_until(
+            "%s to exist" % self.label,
+            lambda: self.read("look up %s" % self.label, self.s3.head_bucket, Bucket=self.name, missing=NOT_FOUND),
+            timeout=120, poll=1.0,
         )
-        for setting in SETTINGS:
-            if setting in want and setting != "object_ownership":
-                self.write(setting, want[setting], client=fresh)
+        # S3 is eventually consistent right after CreateBucket: the first writes retry NoSuchBucket.
+        fresh = self.client(retry_codes=("NoSuchBucket", "OperationAborted"))
+        after = self.converge(want, dict(UNCONFIGURED), s3=fresh)
+        after["object_ownership"] = want["object_ownership"]
+        self.set_diff({}, dict(after, name=self.name))
+        return {"bucket": self.view(after)}
 
-    def empty(self):
-        """Delete every object version and delete marker; returns how many were removed."""
+    def view(self, settings):
+        return cfg.bucket_view(self.name, self.arn, self.region, settings)
+
+    # ------------------------------------------------------------------ absent
+
+    def empty(self, late=False):
+        """Delete every object version and delete marker; returns how many (check mode: the first page)."""
         removed = 0
         while True:
-            page = self.call("list object versions", "list_object_versions", Bucket=self.name, MaxKeys=1000)
+            page = self.read("list the object versions of %s" % self.label, self.s3.list_object_versions,
+                             Bucket=self.name, MaxKeys=1000)
             objects = [
                 {"Key": item["Key"], "VersionId": item["VersionId"]}
                 for item in page.get("Versions", []) + page.get("DeleteMarkers", [])
             ]
             if not objects:
                 return removed
-            response = self.call(
-                "delete objects", "delete_objects", Bucket=self.name, Delete={"Objects": objects, "Quiet": True}
+            response = self.write(
+                "%s: delete %d %sobject versions" % (self.label, len(objects), "late " if late else ""),
+                self.s3.delete_objects, Bucket=self.name, Delete={"Objects": objects, "Quiet": True},
             )
-            errors = response.get("Errors") or []
+            removed += len(objects)
+            if self.check_mode:
+                return removed
+            errors = (response or {}).get("Errors") or []
             if errors:
-                self.module.fail_json(
-                    msg="Failed to empty bucket %s: %d object version(s) could not be deleted, first: %s (%s)"
-                    % (self.name, len(errors), errors[0].get("Key"), errors[0].get("Message") or errors[0].get("Code")),
+                first = errors[0]
+                raise Failure(
+                    "empty %s: %d object version(s) could not be deleted, first: %s (%s)"
+                    % (self.label, len(errors), first.get("Key"), first.get("Message") or first.get("Code")),
                     errors=errors[:20],
                 )
-            removed += len(objects)
 
     def absent(self):
-        if not self.exists():
-            return dict(changed=False, changed_settings=[], diff=dict(before={}, after={}))
-        result = dict(changed=True, changed_settings=["bucket"], diff=dict(before={"name": self.name}, after={}))
-        if self.module.check_mode:
-            return result
-        result["deleted_objects"] = self.empty()
-        self.call("delete", "delete_bucket", Bucket=self.name)
-        return result
+        if self.head() is None:
+            self.set_diff({}, {})
+            return {}
+        removed = [self.empty()]
 
+        def delete_bucket(**kwargs):
+            try:
+                return self.s3.delete_bucket(**kwargs)
+            except botocore.exceptions.ClientError as e:
+                if error_code(e) == "BucketNotEmpty":
+                    late = self.empty(late=True)
+                    removed.append(late)
+                    self.progress("%s: %d objects arrived after it was emptied (late access logs); emptied again"
+                                  % (self.label, late))
+                raise
 
-def cfg_key_to_snake(key):
-    return "".join("_" + c.lower() if c.isupper() else c for c in key).lstrip("_")
-
-
-def validate(module):
-    name = module.params["name"]
-    problem = validate_bucket_name(name)
-    if problem:
-        module.fail_json(msg="name: %s (%r)" % (problem, name))
-    for rule in module.params["lifecycle_rules"] or []:
-        actions = ("expiration_days", "noncurrent_version_expiration_days", "abort_incomplete_multipart_upload_days")
-        if not any(rule.get(a) for a in actions):
-            module.fail_json(
-                msg="lifecycle_rules: rule %r has no action; set at least one of %s" % (rule["id"], ", ".join(actions))
-            )
-        for action in actions:
-            if rule.get(action) is not None and rule[action] < 1:
-                module.fail_json(msg="lifecycle_rules: rule %r: %s must be at least 1" % (rule["id"], action))
-    logging = module.params["access_logging"]
-    if logging and logging.get("enabled", True) and logging.get("target_bucket") == name:
-        module.fail_json(msg="access_logging.target_bucket: a bucket must not log to itself; use a separate log bucket")
-    if module.params["policy"]:
-        try:
-            policy = json.loads(module.params["policy"])
-        except ValueError as e:
-            module.fail_json(msg="policy: not valid JSON: %s" % e)
-        if not isinstance(policy, (dict, list)):
-            module.fail_json(msg="policy: expected a policy document or a list of statements")
+        self.write("delete %s" % self.label, delete_bucket, Bucket=self.name, propagation=LATE_OBJECTS)
+        self.set_diff({"name": self.name}, {})
+        return {} if self.check_mode else {"deleted_objects": sum(removed)}
 
 
 def main():
     argument_spec = dict(
         name=dict(type="str", required=True, aliases=["bucket"]),
         state=dict(type="str", default="present", choices=["present", "absent"]),
+        settings=dict(type="list", elements="str", choices=list(cfg.SETTINGS)),
         sse_algorithm=dict(type="str", default="aws:kms", choices=["aws:kms", "AES256"]),
         kms_key_id=dict(type="str"),
         bucket_key_enabled=dict(type="bool", default=True),
@@ -643,20 +663,24 @@ def main():
             ),
             required_if=[("enabled", True, ["target_bucket"])],
         ),
+        replication=dict(
+            type="dict",
+            options=dict(
+                enabled=dict(type="bool", default=True),
+                role_arn=dict(type="str"),
+                destination_bucket_arn=dict(type="str"),
+                destination_kms_key_arn=dict(type="str", no_log=False),
+                rule_id=dict(type="str", default="replicate-to-partner-region"),
+                priority=dict(type="int", default=1),
+                prefix=dict(type="str", default=""),
+            ),
+            required_if=[("enabled", True, ["role_arn", "destination_bucket_arn", "destination_kms_key_arn"])],
+        ),
         tags=dict(type="dict", aliases=["resource_tags"]),
         purge_tags=dict(type="bool", default=True),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    validate(module)
-
-    manager = BucketManager(module)
-    try:
-        result = manager.present() if module.params["state"] == "present" else manager.absent()
-    except AnsibleAWSError as e:
-        module.fail_json_aws_error(e)
-    if not module._diff:
-        result.pop("diff", None)
-    module.exit_json(**result)
+    SecureBucket(module).run()
 
 
 if __name__ == "__main__":

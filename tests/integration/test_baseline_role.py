@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from emulator import extensions
+from integration.helpers import REPO_ROOT, make_inventory
 
 PLAYBOOK = "tests/integration/playbooks/baseline.yml"
 REGIONS = ("us-east-1", "us-east-2", "eu-west-1")
@@ -127,6 +128,18 @@ def assert_buckets(aws, region, facts):
     log_rule = s3.get_bucket_encryption(Bucket=logs)["ServerSideEncryptionConfiguration"]["Rules"][0]
     assert log_rule["ApplyServerSideEncryptionByDefault"] == {"SSEAlgorithm": "AES256"}
     assert [r["Expiration"] for r in s3.get_bucket_lifecycle_configuration(Bucket=logs)["Rules"]] == [{"Days": 90}]
+    # The log bucket is versioned, with a lifecycle of its own (noncurrent versions, incomplete uploads).
+    assert s3.get_bucket_versioning(Bucket=logs)["Status"] == "Enabled"
+    assert s3.get_bucket_lifecycle_configuration(Bucket=logs)["Rules"] == [
+        {
+            "ID": "expire-access-logs",
+            "Status": "Enabled",
+            "Filter": {"Prefix": ""},
+            "Expiration": {"Days": 90},
+            "NoncurrentVersionExpiration": {"NoncurrentDays": 7},
+            "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
+        }
+    ]
     log_policy = json.loads(s3.get_bucket_policy(Bucket=logs)["Policy"])
     delivery = [s for s in log_policy["Statement"] if s.get("Sid") == "AllowServerAccessLogDelivery"][0]
     assert delivery["Principal"] == {"Service": "logging.s3.amazonaws.com"}
@@ -196,3 +209,89 @@ def test_baseline_removal_and_recovery(run_playbook, aws, tmp_path):
     assert restored.rc == 0, restored.output
     assert kms.describe_key(KeyId=f"alias/tap-{ENV}-{region}")["KeyMetadata"]["KeyId"] == key_id
     assert kms.describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"] == "Enabled"
+
+
+# Two regions no other test uses, in an inventory of the prod environment (group_vars/prod.yml turns
+# replication on): each data bucket replicates to the other region's.
+PROD_REGIONS = {"sa-east-1": "10.20.0.0/16", "ca-central-1": "10.21.0.0/16"}
+
+
+def assert_replication(aws, region, partner):
+    s3, iam = aws("s3", region), aws("iam")
+    key_arn = aws("kms", region).describe_key(KeyId=f"alias/tap-prod-{region}")["KeyMetadata"]["Arn"]
+    partner_key = aws("kms", partner).describe_key(KeyId=f"alias/tap-prod-{partner}")["KeyMetadata"]["Arn"]
+    bucket, destination = f"tap-data-prod-{region}", f"tap-data-prod-{partner}"
+    role_name = f"tap-s3-replication-prod-{region}"
+
+    config = s3.get_bucket_replication(Bucket=bucket)["ReplicationConfiguration"]
+    assert config["Role"] == f"arn:aws:iam::{ACCOUNT}:role/{role_name}"
+    assert config["Rules"] == [
+        {
+            "ID": "replicate-to-partner-region",
+            "Priority": 1,
+            "Status": "Enabled",
+            "Filter": {"Prefix": ""},
+            "SourceSelectionCriteria": {"SseKmsEncryptedObjects": {"Status": "Enabled"}},
+            "DeleteMarkerReplication": {"Status": "Disabled"},
+            "Destination": {
+                "Bucket": f"arn:aws:s3:::{destination}",
+                "EncryptionConfiguration": {"ReplicaKmsKeyID": partner_key},
+            },
+        }
+    ]
+
+    role = iam.get_role(RoleName=role_name)["Role"]
+    trust = role["AssumeRolePolicyDocument"]
+    trust = trust if isinstance(trust, dict) else json.loads(trust)
+    assert trust["Statement"] == [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "s3.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+            "Condition": {
+                "StringEquals": {"aws:SourceAccount": ACCOUNT},
+                "ArnLike": {"aws:SourceArn": f"arn:aws:s3:::{bucket}"},
+            },
+        }
+    ]
+    assert iam.list_role_policies(RoleName=role_name)["PolicyNames"] == ["replicate-data-bucket"]
+    assert iam.list_attached_role_policies(RoleName=role_name)["AttachedPolicies"] == []
+    document = iam.get_role_policy(RoleName=role_name, PolicyName="replicate-data-bucket")["PolicyDocument"]
+    statements = {s["Sid"]: s for s in document["Statement"]}
+    for statement in statements.values():
+        assert statement["Effect"] == "Allow" and not [a for a in actions(statement) if "*" in a], statement
+    assert statements["ReadObjectVersionsToReplicate"]["Resource"] == f"arn:aws:s3:::{bucket}/*"
+    assert statements["WriteReplicasToPartnerBucket"]["Resource"] == f"arn:aws:s3:::{destination}/*"
+    assert "s3:ReplicateDelete" not in actions(statements["WriteReplicasToPartnerBucket"])
+    assert (actions(statements["DecryptWithThisRegionsKey"]), statements["DecryptWithThisRegionsKey"]["Resource"]) == (
+        ["kms:Decrypt"], key_arn)
+    encrypt = statements["EncryptWithPartnerRegionsKey"]
+    assert (actions(encrypt), encrypt["Resource"]) == (["kms:Encrypt"], partner_key)
+    assert encrypt["Condition"]["StringEquals"] == {"kms:ViaService": f"s3.{partner}.amazonaws.com"}
+
+
+@pytest.mark.slow
+def test_prod_data_buckets_replicate_to_the_partner_region(run_playbook, aws, tmp_path):
+    inventory = make_inventory(tmp_path / "prod", "prod", PROD_REGIONS)
+    playbook = tmp_path / "baseline_and_replication.yml"
+    playbook.write_text(
+        f"- ansible.builtin.import_playbook: {REPO_ROOT / PLAYBOOK}\n"
+        f"- ansible.builtin.import_playbook: {REPO_ROOT / 'playbooks' / 'replication.yml'}\n"
+    )
+    hosts = str(inventory / "hosts.yml")
+    first = run_playbook(str(playbook), hosts)
+    assert first.rc == 0, first.output[-6000:]
+    # Both regions' buckets exist before either rule is written (S3 wants the destination versioned).
+    assert first.output.index("Replicate data bucket") > first.output.rindex("Ensure data bucket")
+    assert_replication(aws, "sa-east-1", "ca-central-1")
+    assert_replication(aws, "ca-central-1", "sa-east-1")
+
+    again = run_playbook(str(playbook), hosts)
+    assert again.rc == 0 and changed(again) == 0, again.output[-6000:]
+
+    removed = run_playbook(PLAYBOOK, hosts, "-e", "baseline_state=absent")
+    assert removed.rc == 0, removed.output[-6000:]
+    roles = {r["RoleName"] for r in aws("iam").list_roles()["Roles"]}
+    assert not roles & {f"tap-s3-replication-prod-{region}" for region in PROD_REGIONS}
+    for region in PROD_REGIONS:
+        assert f"tap-data-prod-{region}" not in {b["Name"] for b in aws("s3", region).list_buckets()["Buckets"]}

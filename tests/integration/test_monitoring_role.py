@@ -61,10 +61,18 @@ def check_region(aws, region: str) -> None:
     subscriptions = {
         s["CustSubscriptionId"]: s for s in aws("rds", region).describe_event_subscriptions()["EventSubscriptionsList"]
     }
-    for source_type in ("db-cluster", "db-instance"):
+    expected_categories = {
+        "db-cluster": ["failover", "failure", "maintenance"],
+        "db-instance": ["configuration change", "failover", "failure", "maintenance"],
+        "db-parameter-group": ["configuration change"],
+        "db-security-group": ["configuration change", "failure"],
+    }
+    ours = {name: s for name, s in subscriptions.items() if name.startswith(f"tap-rds-events-{ENV}-{region}-")}
+    assert set(ours) == {f"tap-rds-events-{ENV}-{region}-{source_type}" for source_type in expected_categories}
+    for source_type, categories in expected_categories.items():
         sub = subscriptions[f"tap-rds-events-{ENV}-{region}-{source_type}"]
         assert sub["SourceType"] == source_type and sub["SnsTopicArn"] == topic_arn and sub["Enabled"] is True
-        assert sorted(sub["EventCategoriesList"]) == ["failover", "failure", "maintenance"]
+        assert sorted(sub["EventCategoriesList"]) == categories
 
 
 @pytest.mark.slow

@@ -207,11 +207,17 @@ def test_rds_event_subscriptions_to_the_alert_topic(stack, clients, region):
     subscriptions = clients("rds", region).describe_event_subscriptions()["EventSubscriptionsList"]
     topic_arn = f"arn:aws:sns:{region}:{r.account}:tap-alerts-{ENV}-{region}"
     ours = {s["SourceType"]: s for s in subscriptions if s["SnsTopicArn"] == topic_arn}
-    assert set(ours) == {"db-cluster", "db-instance"}
-    for subscription in ours.values():
+    expected = {
+        "db-cluster": {"failure", "failover", "maintenance"},
+        "db-instance": {"failure", "failover", "maintenance", "configuration change"},
+        "db-parameter-group": {"configuration change"},
+        "db-security-group": {"configuration change", "failure"},
+    }
+    assert set(ours) == set(expected)
+    for source_type, subscription in ours.items():
         assert subscription["Enabled"] is True and subscription["Status"] == "active"
-        assert {"failure", "failover", "maintenance"} <= set(subscription["EventCategoriesList"])
-        # No source ids: every cluster/instance of the region, including ones added later.
+        assert expected[source_type] <= set(subscription["EventCategoriesList"])
+        # No source ids: every source of its type in the region, including ones added later.
         assert subscription.get("SourceIdsList", []) == []
 
 
@@ -307,6 +313,11 @@ def test_s3_access_logging_to_a_separate_encrypted_log_bucket(stack, clients, re
     assert rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
     rules = s3.get_bucket_lifecycle_configuration(Bucket=log_bucket)["Rules"]
     assert [r["Expiration"]["Days"] for r in rules if r["Status"] == "Enabled"] == [90]
+    # Versioned, noncurrent versions and incomplete uploads expire too.
+    assert s3.get_bucket_versioning(Bucket=log_bucket)["Status"] == "Enabled"
+    enabled = [r for r in rules if r["Status"] == "Enabled"]
+    assert [r["NoncurrentVersionExpiration"]["NoncurrentDays"] for r in enabled] == [7]
+    assert [r["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"] for r in enabled] == [1]
     # Only S3 log delivery for the data bucket may write to it.
     allows = [s for s in statements(s3.get_bucket_policy(Bucket=log_bucket)["Policy"]) if s["Effect"] == "Allow"]
     assert [s["Principal"] for s in allows] == [{"Service": "logging.s3.amazonaws.com"}]

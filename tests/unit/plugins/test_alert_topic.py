@@ -8,6 +8,7 @@ import botocore.client
 import pytest
 
 from ansible_collections.tap.multiregion.plugins.modules import alert_topic
+from emulator import control
 
 REGION = "us-west-1"  # not used by the playbook tests
 ACCOUNT = "123456789012"  # the emulator's account
@@ -111,7 +112,13 @@ def test_policy_key_and_tag_drift_is_repaired(run_module, aws, kms_key):
 
     result = run_module(alert_topic.main, args("drift", kms_key), region=REGION, diff=True)
     assert result["changed"] is True
-    assert sorted(result["changes"]) == ["topic attribute KmsMasterKeyId", "topic policy", "topic tags removed"]
+    key_id, other_id = kms_key.split(":")[-1], other_key.split(":")[-1]
+    assert sorted(result["changes"]) == [
+        f"topic tap-alerts-drift: KMS key {other_id} -> {key_id}",
+        "topic tap-alerts-drift: policy statements added AllowPublishFromCloudwatchAmazonawsCom, "
+        "AllowPublishFromEventsRdsAmazonawsCom, AllowThisAccount; removed #0",
+        "topic tap-alerts-drift: remove tags Stray",
+    ]
     assert result["diff"]["before"]["topic"]["kms_master_key_id"] == other_key
     assert result["diff"]["after"]["topic"]["kms_master_key_id"] == kms_key
     attributes = topic_attributes(aws, arn)
@@ -153,21 +160,21 @@ def test_subscription_drift_is_modified(run_module, aws, kms_key, monkeypatch):
         Tags=[{"Key": "Environment", "Value": "test"}, {"Key": "Region", "Value": REGION}],
     )
 
-    # The emulator has no ModifyEventSubscription: stand in for it with delete + create.
+    # The emulator modifies the subscription in place (ModifyEventSubscription); record what was asked.
     original = botocore.client.BaseClient._make_api_call
     modified: list[dict] = []
 
-    def modify_via_recreate(self, operation_name, api_params):
+    def record_modify(self, operation_name, api_params):
         if operation_name == "ModifyEventSubscription":
             modified.append(dict(api_params))
-            tags = original(self, "ListTagsForResource", {"ResourceName": current["EventSubscriptionArn"]})["TagList"]
-            original(self, "DeleteEventSubscription", {"SubscriptionName": api_params["SubscriptionName"]})
-            return original(self, "CreateEventSubscription", dict(api_params, Tags=tags))
         return original(self, operation_name, api_params)
 
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", modify_via_recreate)
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", record_modify)
     result = run_module(alert_topic.main, args("subdrift", kms_key), region=REGION)
-    assert result["changes"] == [f"subscription {name}: enabled, event_categories"]
+    assert result["changes"] == [
+        f"RDS event subscription {name}: enabled False -> True, "
+        "event categories ['failure'] -> ['failover', 'failure', 'maintenance']"
+    ]
     assert modified == [
         {
             "SubscriptionName": name,
@@ -178,6 +185,8 @@ def test_subscription_drift_is_modified(run_module, aws, kms_key, monkeypatch):
         }
     ]
     assert sorted(subscriptions(aws, name)[name]["EventCategoriesList"]) == sorted(CATEGORIES)
+    assert subscriptions(aws, name)[name]["Enabled"] is True
+    assert run_module(alert_topic.main, args("subdrift", kms_key), region=REGION)["changed"] is False
 
 
 def test_check_mode_writes_nothing(run_module, aws, kms_key, api_calls):
@@ -220,3 +229,39 @@ def test_invalid_input_fails_before_any_call(run_module, api_calls, extra, messa
     result = run_module(alert_topic.main, {**args("bad", "alias/x"), **extra}, region=REGION)
     assert result["failed"] is True and message in result["msg"]
     assert api_calls == []
+
+
+def test_drift_in_check_mode_names_the_attribute_and_writes_nothing(run_module, aws, kms_key, emulator_url):
+    created = run_module(alert_topic.main, args("chkdrift", kms_key), region=REGION)
+    aws("sns", REGION).set_topic_attributes(
+        TopicArn=created["topic_arn"], AttributeName="DisplayName", AttributeValue="someone else's"
+    )
+    mark = control.last_call_seq(emulator_url)
+    checked = run_module(
+        alert_topic.main, args("chkdrift", kms_key, display_name="alerts"), region=REGION, check_mode=True, diff=True
+    )
+    assert checked["changes"] == ["topic tap-alerts-chkdrift: display name someone else's -> alerts"]
+    assert checked["diff"]["before"]["topic"]["display_name"] == "someone else's"
+    assert checked["diff"]["after"]["topic"]["display_name"] == "alerts"
+    assert control.write_calls(emulator_url, mark) == []
+
+
+def test_parameter_group_and_security_group_subscriptions(run_module, aws, kms_key):
+    extra = [
+        dict(name="tap-rds-events-pgsg-db-parameter-group", source_type="db-parameter-group",
+             event_categories=["configuration change"]),
+        dict(name="tap-rds-events-pgsg-db-security-group", source_type="db-security-group",
+             event_categories=["configuration change", "failure"]),
+    ]
+    spec = args("pgsg", kms_key)
+    spec["rds_event_subscriptions"] += extra
+    result = run_module(alert_topic.main, spec, region=REGION)
+    assert result.get("failed") is not True, result
+    assert "create RDS event subscription tap-rds-events-pgsg-db-security-group (db-security-group: configuration " \
+           "change, failure)" in result["changes"]
+    found = subscriptions(aws, *(s["name"] for s in extra))
+    assert found["tap-rds-events-pgsg-db-parameter-group"]["EventCategoriesList"] == ["configuration change"]
+    assert sorted(found["tap-rds-events-pgsg-db-security-group"]["EventCategoriesList"]) == [
+        "configuration change", "failure"
+    ]
+    assert run_module(alert_topic.main, spec, region=REGION)["changed"] is False

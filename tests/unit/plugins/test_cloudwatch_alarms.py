@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import botocore.client
 import pytest
 from botocore.exceptions import ClientError
 
 from ansible_collections.tap.multiregion.plugins.modules import cloudwatch_alarms
+from emulator import control
 
 REGION = "us-west-2"  # not used by the playbook tests
 TOPIC = "arn:aws:sns:us-west-2:123456789012:tap-alerts-test"
@@ -94,11 +97,11 @@ def test_creates_five_alarms_then_converges_without_writes(run_module, aws, api_
     first = run_module(cloudwatch_alarms.main, args("conv"), region=REGION)
     assert first.get("failed") is not True, first
     assert first["changed"] is True
-    assert sorted(first["created"]) == sorted(a["name"] for a in five_alarms("conv"))
+    assert first["changes"] == [f"create alarm {a['name']}" for a in five_alarms("conv")]
     assert api_calls.count("PutMetricAlarm") == 5
     assert api_calls.count("DescribeAlarms") == 2  # one before, one to report the result
 
-    alarms = describe(aws, first["created"])
+    alarms = describe(aws, [a["name"] for a in five_alarms("conv")])
     assert len(alarms) == 5
     cpu = alarms["conv-aurora-cpu"]
     assert cpu["AlarmActions"] == [TOPIC]
@@ -112,7 +115,7 @@ def test_creates_five_alarms_then_converges_without_writes(run_module, aws, api_
     api_calls.clear()
     second = run_module(cloudwatch_alarms.main, args("conv"), region=REGION)
     assert second["changed"] is False, second
-    assert second["created"] == second["updated"] == []
+    assert second["changes"] == []
     assert not WRITE_OPS & set(api_calls), api_calls
     assert api_calls.count("DescribeAlarms") == 1
 
@@ -124,8 +127,7 @@ def test_changed_threshold_updates_only_that_alarm(run_module, aws, api_calls):
     api_calls.clear()
     result = run_module(cloudwatch_alarms.main, changed, region=REGION, diff=True)
     assert result["changed"] is True
-    assert result["updated"] == ["thr-aurora-cpu"]
-    assert result["differences"] == {"thr-aurora-cpu": ["threshold"]}
+    assert result["changes"] == ["alarm thr-aurora-cpu: threshold 80.0 -> 90.0"]
     assert api_calls.count("PutMetricAlarm") == 1
     assert describe(aws, ["thr-aurora-cpu"])["thr-aurora-cpu"]["Threshold"] == 90.0
     assert result["diff"]["before"]["thr-aurora-cpu"]["threshold"] == 80.0
@@ -135,7 +137,7 @@ def test_changed_threshold_updates_only_that_alarm(run_module, aws, api_calls):
 def test_check_mode_writes_nothing_and_reports_changes(run_module, aws, api_calls):
     result = run_module(cloudwatch_alarms.main, args("chk"), region=REGION, check_mode=True, diff=True)
     assert result["changed"] is True
-    assert len(result["created"]) == 5
+    assert result["changes"] == [f"create alarm {a['name']}" for a in five_alarms("chk")]
     assert not WRITE_OPS & set(api_calls), api_calls
     assert describe(aws, [a["name"] for a in five_alarms("chk")]) == {}
     assert result["diff"]["before"]["chk-lambda-errors"] is None
@@ -145,7 +147,11 @@ def test_check_mode_writes_nothing_and_reports_changes(run_module, aws, api_call
     drifted = args("chk", alarm_actions=[TOPIC, TOPIC + "-2"])
     api_calls.clear()
     result = run_module(cloudwatch_alarms.main, drifted, region=REGION, check_mode=True)
-    assert result["changed"] is True and len(result["updated"]) == 5
+    both = json.dumps(sorted([TOPIC, TOPIC + "-2"]), separators=(",", ":"))
+    assert result["changed"] is True and result["changes"] == [
+        f"alarm {a['name']}: alarm actions {json.dumps([TOPIC], separators=(',', ':'))} -> {both[:57]}..."
+        for a in five_alarms("chk")
+    ]
     assert not WRITE_OPS & set(api_calls), api_calls
     assert describe(aws, ["chk-api-5xx"])["chk-api-5xx"]["AlarmActions"] == [TOPIC]
 
@@ -171,7 +177,7 @@ def test_tag_drift_is_repaired_without_rewriting_the_alarm(run_module, aws, api_
         region=REGION,
     )
     assert result["changed"] is True
-    assert result["differences"]["tag-api-5xx"] == ["tags"]
+    assert result["changes"] == [f"alarm {a['name']}: tags CostCenter=platform" for a in five_alarms("tag")]
     assert api_calls.count("TagResource") == 5 and "PutMetricAlarm" not in api_calls
     arn = describe(aws, ["tag-api-5xx"])["tag-api-5xx"]["AlarmArn"]
     tags = aws("cloudwatch", REGION).list_tags_for_resource(ResourceARN=arn)["Tags"]
@@ -183,11 +189,11 @@ def test_state_absent_deletes_the_alarms(run_module, aws):
     names = [{"name": a["name"]} for a in five_alarms("del")]
     result = run_module(cloudwatch_alarms.main, {"state": "absent", "alarms": names}, region=REGION, diff=True)
     assert result["changed"] is True
-    assert len(result["deleted"]) == 5
+    assert result["changes"] == [f"delete alarm {n['name']}" for n in names]
     assert result["diff"]["after"]["del-api-5xx"] is None
     assert describe(aws, [n["name"] for n in names]) == {}
     again = run_module(cloudwatch_alarms.main, {"state": "absent", "alarms": names}, region=REGION)
-    assert again["changed"] is False and again["deleted"] == []
+    assert again["changed"] is False and again["changes"] == []
 
 
 def test_throttling_is_retried(run_module, aws, monkeypatch):
@@ -220,3 +226,19 @@ def test_invalid_definitions_fail_before_any_call(run_module, api_calls):
     assert result["failed"] is True
     assert "missing threshold" in result["msg"] and "duplicate alarm name" in result["msg"]
     assert api_calls == []
+
+
+def test_drift_in_check_mode_names_the_option_and_writes_nothing(run_module, aws, emulator_url):
+    run_module(cloudwatch_alarms.main, args("drift"), region=REGION)
+    cpu = describe(aws, ["drift-aurora-cpu"])["drift-aurora-cpu"]
+    changed = {k: cpu[k] for k in ("AlarmName", "AlarmActions", "MetricName", "Namespace", "Statistic", "Dimensions",
+                                   "Period", "EvaluationPeriods", "ComparisonOperator", "TreatMissingData",
+                                   "AlarmDescription")}
+    aws("cloudwatch", REGION).put_metric_alarm(**changed, Threshold=95.0)
+
+    mark = control.last_call_seq(emulator_url)
+    checked = run_module(cloudwatch_alarms.main, args("drift"), region=REGION, check_mode=True, diff=True)
+    assert checked["changes"] == ["alarm drift-aurora-cpu: threshold 95.0 -> 80.0"]
+    assert checked["diff"]["before"]["drift-aurora-cpu"]["threshold"] == 95.0
+    assert checked["diff"]["after"]["drift-aurora-cpu"]["threshold"] == 80.0
+    assert control.write_calls(emulator_url, mark) == []

@@ -17,6 +17,7 @@ from botocore.exceptions import ClientError
 from ansible_collections.amazon.aws.plugins.module_utils import cloud
 from ansible_collections.tap.multiregion.plugins.module_utils import dynamodb_global as dg
 from ansible_collections.tap.multiregion.plugins.modules import dynamodb_global_table
+from emulator import control
 from support import FAKE_CREDENTIALS
 
 PRIMARY = "us-east-1"
@@ -64,6 +65,26 @@ def ok(result):
     return result
 
 
+def key(arn):
+    """How sentences name a KMS key: key/<id>."""
+    return arn.split(":")[-1]
+
+
+def tag_sentence(label, tags):
+    return "%s: tags %s" % (label, ", ".join(f"{k}={v}" for k, v in sorted(tags.items())))
+
+
+def new_replica(name, region, keys, tags=None):
+    """The sentences of a replica created with PITR on and the tags (default TAGS)."""
+    label = f"replica {region} of table {name}"
+    tags = TAGS if tags is None else tags
+    return [
+        f"create {label} (KMS key {key(keys[region])})",
+        f"{label}: point-in-time recovery false -> true",
+        tag_sentence(label, tags),
+    ]
+
+
 @pytest.fixture
 def api_calls(monkeypatch):
     """Record every AWS operation the module makes (in-process)."""
@@ -86,11 +107,13 @@ def test_create_with_two_replicas_then_rerun_is_a_no_op(run_module, aws, kms_key
     assert result["replica_regions"] == sorted(OTHERS)
     assert result["table_name"] == name
     assert result["table_arn"].endswith(f":table/{name}") and f":{PRIMARY}:" in result["table_arn"]
-    actions = [c["action"] for c in result["changes"]]
-    assert actions.index("enable_stream" if "enable_stream" in actions else "create_table") < actions.index(
-        "create_replica"
-    )
-    assert actions.count("create_replica") == 2
+    # The table (stream enabled at creation) before any replica, one replica per change.
+    assert result["changes"] == [
+        f"create table {name} ({PRIMARY}, KMS key {key(kms_keys[ENV][PRIMARY])})",
+        f"table {name}: point-in-time recovery false -> true",
+        *new_replica(name, "eu-west-1", kms_keys[ENV]),
+        *new_replica(name, "us-east-2", kms_keys[ENV]),
+    ]
 
     table = result["table"]
     assert table["billing_mode_summary"]["billing_mode"] == "PAY_PER_REQUEST"
@@ -130,8 +153,12 @@ def test_check_mode_on_fresh_table_reports_change_and_creates_nothing(run_module
     name = "sessions-check-fresh"
     result = ok(run_module(dynamodb_global_table.main, table_args(name), check_mode=True, diff=True))
     assert result["changed"] is True
-    assert [c["action"] for c in result["changes"]][0] == "create_table"
-    assert sorted(c["region"] for c in result["changes"] if c["action"] == "create_replica") == sorted(OTHERS)
+    assert result["changes"] == [
+        f"create table {name} ({PRIMARY}, KMS key {key(kms_keys[ENV][PRIMARY])})",
+        f"table {name}: point-in-time recovery false -> true",
+        *new_replica(name, "eu-west-1", kms_keys[ENV]),
+        *new_replica(name, "us-east-2", kms_keys[ENV]),
+    ]
     assert result["replica_regions"] == sorted(OTHERS)
     assert result["table"] == {} and result["table_arn"] is None
     assert result["diff"]["before"] == {}
@@ -149,12 +176,7 @@ def test_diff_lists_replica_to_add_and_removal_needs_the_flag(run_module, aws, k
     # Check mode + diff: eu-west-1 would be added, nothing else changes.
     planned = ok(run_module(dynamodb_global_table.main, table_args(name), check_mode=True, diff=True))
     assert planned["changed"] is True
-    assert planned["changes"][0] == {
-        "action": "create_replica",
-        "region": "eu-west-1",
-        "kms_key_arn": kms_keys[ENV]["eu-west-1"],
-    }
-    assert {c["region"] for c in planned["changes"]} == {"eu-west-1"}
+    assert planned["changes"] == new_replica(name, "eu-west-1", kms_keys[ENV])
     assert sorted(planned["diff"]["before"]["replicas"]) == ["us-east-2"]
     assert sorted(planned["diff"]["after"]["replicas"]) == ["eu-west-1", "us-east-2"]
     with pytest.raises(ClientError, match="ResourceNotFoundException"):
@@ -169,7 +191,7 @@ def test_diff_lists_replica_to_add_and_removal_needs_the_flag(run_module, aws, k
     # Check mode with the flag shows the removal in the diff, then the real run removes it.
     allowed = table_args(name, replicas=[], allow_replica_removal=True)
     planned = ok(run_module(dynamodb_global_table.main, allowed, check_mode=True, diff=True))
-    assert planned["changes"] == [{"action": "delete_replica", "region": "us-east-2"}]
+    assert planned["changes"] == [f"delete replica us-east-2 of table {name}"]
     assert planned["diff"]["after"]["replicas"] == {}
     removed = ok(run_module(dynamodb_global_table.main, allowed))
     assert removed["changed"] is True and removed["replica_regions"] == []
@@ -188,10 +210,13 @@ def test_existing_plain_table_converges_stream_first(run_module, aws, kms_keys):
         AttributeDefinitions=[{"AttributeName": "session_id", "AttributeType": "S"}],
     )
     result = ok(run_module(dynamodb_global_table.main, table_args(name, replicas=["us-east-2"])))
-    actions = [c["action"] for c in result["changes"]]
-    assert "create_table" not in actions
-    assert actions.index("enable_stream") < actions.index("create_replica")
-    assert {"set_kms_key", "set_point_in_time_recovery", "tag"} <= set(actions)
+    assert result["changes"] == [
+        f"table {name}: stream none -> NEW_AND_OLD_IMAGES",
+        f"table {name}: KMS key none -> {key(kms_keys[ENV][PRIMARY])}",
+        f"table {name}: point-in-time recovery false -> true",
+        tag_sentence(f"table {name}", TAGS),
+        *new_replica(name, "us-east-2", kms_keys[ENV]),
+    ]
     description = aws("dynamodb", PRIMARY).describe_table(TableName=name)["Table"]
     assert description["SSEDescription"]["KMSMasterKeyArn"] == kms_keys[ENV][PRIMARY]
     assert description["StreamSpecification"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
@@ -202,9 +227,10 @@ def test_key_changes_for_table_and_replica(run_module, aws, kms_keys):
     name = "sessions-rekey"
     ok(run_module(dynamodb_global_table.main, table_args(name, replicas=["us-east-2"])))
     result = ok(run_module(dynamodb_global_table.main, table_args(name, replicas=["us-east-2"], env=ENV + "2")))
+    old, new = kms_keys[ENV], kms_keys[ENV + "2"]
     assert result["changes"] == [
-        {"action": "set_kms_key", "region": PRIMARY, "kms_key_arn": kms_keys[ENV + "2"][PRIMARY]},
-        {"action": "set_replica_kms_key", "region": "us-east-2", "kms_key_arn": kms_keys[ENV + "2"]["us-east-2"]},
+        f"table {name}: KMS key {key(old[PRIMARY])} -> {key(new[PRIMARY])}",
+        f"replica us-east-2 of table {name}: KMS key {key(old['us-east-2'])} -> {key(new['us-east-2'])}",
     ]
     description = aws("dynamodb", PRIMARY).describe_table(TableName=name)["Table"]
     assert description["SSEDescription"]["KMSMasterKeyArn"] == kms_keys[ENV + "2"][PRIMARY]
@@ -227,11 +253,18 @@ def test_state_absent_respects_deletion_protection(run_module, aws, kms_keys):
     args = {"name": name, "state": "absent", "allow_deletion_protection_removal": True}
     planned = ok(run_module(dynamodb_global_table.main, args, check_mode=True))
     assert planned["changed"] is True
-    assert [c["action"] for c in planned["changes"]][-1] == "delete_table"
+    assert planned["changes"][-1] == f"delete table {name}"
     deleted = ok(run_module(dynamodb_global_table.main, args))
     assert deleted["changed"] is True and deleted["table"] == {} and deleted["replica_regions"] == []
-    actions = [(c["action"], c["region"]) for c in deleted["changes"]]
-    assert actions.index(("delete_replica", "eu-west-1")) < actions.index(("delete_table", PRIMARY))
+    # Every replica first (each with its deletion protection lifted), then the table.
+    assert deleted["changes"] == planned["changes"] == [
+        f"replica eu-west-1 of table {name}: deletion protection true -> false",
+        f"delete replica eu-west-1 of table {name}",
+        f"replica us-east-2 of table {name}: deletion protection true -> false",
+        f"delete replica us-east-2 of table {name}",
+        f"table {name}: deletion protection true -> false",
+        f"delete table {name}",
+    ]
     for region in REGIONS:
         with pytest.raises(ClientError, match="ResourceNotFoundException"):
             aws("dynamodb", region).describe_table(TableName=name)
@@ -264,7 +297,7 @@ def test_throttling_is_retried(run_module, kms_keys, monkeypatch):
     monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", throttle_once)
     result = ok(run_module(dynamodb_global_table.main, table_args(name, replicas=["us-east-2"])))
     assert result["changed"] is False
-    assert throttled == ["DescribeTable", "DescribeKey"]
+    assert sorted(throttled) == ["DescribeKey", "DescribeTable"]  # read at the same time
     assert len(sleeps) == 2  # one back-off per throttled call, then success
 
 
@@ -283,6 +316,101 @@ def test_missing_kms_alias_warns_in_check_mode_and_fails_for_real(run_module, km
     assert "alias/tap-ddbnokey-us-east-1" in json.dumps(planned.get("warnings", []))
     failed = run_module(dynamodb_global_table.main, args)
     assert failed["failed"] is True and "alias/tap-ddbnokey-us-east-1" in failed["msg"]
+
+
+def test_drift_in_check_mode_names_the_replica_attribute_and_writes_nothing(run_module, aws, kms_keys, emulator_url):
+    name = "sessions-drift"
+    ok(run_module(dynamodb_global_table.main, table_args(name, replicas=["us-east-2"])))
+    aws("dynamodb", "us-east-2").update_continuous_backups(
+        TableName=name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": False}
+    )
+    mark = control.last_call_seq(emulator_url)
+    checked = ok(run_module(dynamodb_global_table.main, table_args(name, replicas=["us-east-2"]), check_mode=True,
+                            diff=True))
+    assert checked["changes"] == [f"replica us-east-2 of table {name}: point-in-time recovery false -> true"]
+    assert checked["diff"]["before"]["replicas"]["us-east-2"]["point_in_time_recovery"] is False
+    assert checked["diff"]["after"]["replicas"]["us-east-2"]["point_in_time_recovery"] is True
+    assert control.write_calls(emulator_url, mark) == []
+
+
+def busy_once(monkeypatch, operation, region_created=None):
+    """The first `operation` call answers ResourceInUseException, as DynamoDB does while a change runs."""
+    original = botocore.client.BaseClient._make_api_call
+    attempts: list[dict] = []
+
+    def call(client, operation_name, params):
+        if operation_name == operation:
+            attempts.append(params)
+            if len(attempts) == 1:
+                raise ClientError(
+                    {"Error": {"Code": "ResourceInUseException",
+                               "Message": "Attempt to change a resource which is still in use"}},
+                    operation_name,
+                )
+        return original(client, operation_name, params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", call)
+    monkeypatch.setattr(dynamodb_global_table, "POLL_SECONDS", 0.0)
+    return attempts
+
+
+def test_a_replica_change_refused_while_another_runs_is_retried(run_module, aws, kms_keys, monkeypatch):
+    name = "sessions-busy"
+    ok(run_module(dynamodb_global_table.main, table_args(name, replicas=["us-east-2"])))
+    from ansible_collections.tap.multiregion.plugins.module_utils import base
+
+    monkeypatch.setattr(base.time, "sleep", lambda _seconds: None)
+    attempts = busy_once(monkeypatch, "UpdateTable")
+    result = ok(run_module(dynamodb_global_table.main, table_args(name)))
+    assert result["changes"] == new_replica(name, "eu-west-1", kms_keys[ENV])
+    assert [a["ReplicaUpdates"] for a in attempts] == [
+        [{"Create": {"RegionName": "eu-west-1", "KMSMasterKeyId": kms_keys[ENV]["eu-west-1"]}}]
+    ] * 2
+    assert result["replica_regions"] == ["eu-west-1", "us-east-2"]
+
+
+class CreatingReplica:
+    """DescribeTable of the owning region reports `region`'s replica CREATING (AWS takes minutes for it)."""
+
+    def __init__(self, monkeypatch, region):
+        original = botocore.client.BaseClient._make_api_call
+        self.describes = 0
+
+        def call(client, operation_name, params):
+            answer = original(client, operation_name, params)
+            if operation_name == "DescribeTable" and client.meta.region_name == PRIMARY:
+                self.describes += 1
+                for replica in answer["Table"].get("Replicas", []):
+                    if replica["RegionName"] == region:
+                        replica["ReplicaStatus"] = "CREATING"
+            return answer
+
+        monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", call)
+
+
+def test_wait_false_returns_while_the_last_replica_is_created(run_module, aws, kms_keys, monkeypatch):
+    name = "sessions-nowait"
+    ok(run_module(dynamodb_global_table.main, table_args(name, replicas=[])))
+    creating = CreatingReplica(monkeypatch, "us-east-2")
+    result = ok(run_module(dynamodb_global_table.main, table_args(name, wait=False)))
+    # Both replica changes first (the second as soon as DynamoDB takes it); eu-west-1 was ACTIVE by the end,
+    # so its settings follow; us-east-2 is still being created: its settings are left for the next run.
+    eu_west_1 = new_replica(name, "eu-west-1", kms_keys[ENV])
+    assert result["changes"] == [
+        eu_west_1[0],
+        f"create replica us-east-2 of table {name} (KMS key {key(kms_keys[ENV]['us-east-2'])})",
+        *eu_west_1[1:],
+    ]
+    assert "replica us-east-2 of table sessions-nowait is CREATING" in json.dumps(result["warnings"])
+    assert creating.describes == 2  # the first read and the final one: no polling
+    ddb = aws("dynamodb", "us-east-2")
+    pitr = ddb.describe_continuous_backups(TableName=name)["ContinuousBackupsDescription"]
+    assert pitr["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "DISABLED"
+
+    monkeypatch.undo()
+    finished = ok(run_module(dynamodb_global_table.main, table_args(name)))
+    assert finished["changes"] == new_replica(name, "us-east-2", kms_keys[ENV])[1:]
+    assert ok(run_module(dynamodb_global_table.main, table_args(name)))["changed"] is False
 
 
 # --------------------------------------------------------------------------- pure planning logic
@@ -323,7 +451,7 @@ def test_plan_new_table_creates_then_adds_one_replica_per_change():
     assert [c["region"] for c in replica_creations] == ["eu-west-1", "us-east-2"]
     assert all(set(c) == {"action", "region", "kms_key_arn"} for c in replica_creations)
     # each new replica gets PITR and tags of its own
-    assert ("set_point_in_time_recovery", "eu-west-1") in actions and ("tag", "us-east-2") in actions
+    assert ("set_point_in_time_recovery", "eu-west-1") in actions and ("tags", "us-east-2") in actions
 
 
 def test_plan_equal_state_is_empty():
@@ -335,7 +463,7 @@ def test_plan_stream_is_enabled_before_replicas_and_switched_via_disable():
     want = desired(replicas=("us-east-2",))
     have = current_from(want, stream_view_type=None, replicas={})
     actions = [c["action"] for c in dg.plan_present(want, have)[0]]
-    assert actions == ["enable_stream", "create_replica", "set_point_in_time_recovery", "tag"]
+    assert actions == ["enable_stream", "create_replica", "set_point_in_time_recovery", "tags"]
     have = current_from(want, stream_view_type="KEYS_ONLY", replicas={})
     assert [c["action"] for c in dg.plan_present(want, have)[0]][:2] == ["disable_stream", "enable_stream"]
     with_replicas = current_from(want, stream_view_type="KEYS_ONLY")
@@ -370,15 +498,22 @@ def test_plan_settings_keys_tags_and_schema():
     }
     changes, errors = dg.plan_present(want, have)
     assert errors == []
+    tags = {"action": "tags", "region": "us-east-2", "current": {"A": "2", "Old": "x"}, "tags": {"A": "1"}}
     assert changes == [
-        {"action": "set_billing_mode", "region": PRIMARY, "billing_mode": "PAY_PER_REQUEST"},
-        {"action": "set_kms_key", "region": PRIMARY, "kms_key_arn": "key-us-east-1"},
-        {"action": "set_replica_kms_key", "region": "us-east-2", "kms_key_arn": "key-us-east-2"},
+        {"action": "set_billing_mode", "region": PRIMARY, "billing_mode": "PAY_PER_REQUEST", "before": "PROVISIONED"},
+        {"action": "set_kms_key", "region": PRIMARY, "kms_key_arn": "key-us-east-1", "before": "old-key"},
+        {"action": "set_replica_kms_key", "region": "us-east-2", "kms_key_arn": "key-us-east-2", "before": "old"},
         {"action": "set_point_in_time_recovery", "region": "us-east-2", "enabled": True},
-        {"action": "untag", "region": "us-east-2", "keys": ["Old"]},
-        {"action": "tag", "region": "us-east-2", "tags": {"A": "1"}},
+        dict(tags, purge=True),
     ]
-    assert not any(c["action"] == "untag" for c in dg.plan_present(want, have, purge_tags=False)[0])
+    # Without purging, Old stays (the tag sync gets purge=false) and A still changes.
+    assert dg.plan_present(want, have, purge_tags=False)[0][-1] == dict(tags, purge=False)
+    assert [dg.change_sentence("sessions-dev", PRIMARY, c) for c in changes[:4]] == [
+        "table sessions-dev: billing mode PROVISIONED -> PAY_PER_REQUEST",
+        "table sessions-dev: KMS key old-key -> key-us-east-1",
+        "replica us-east-2 of table sessions-dev: KMS key old -> key-us-east-2",
+        "replica us-east-2 of table sessions-dev: point-in-time recovery false -> true",
+    ]
     wrong_keys = current_from(want, key_schema=dg.key_schema_from_params("id", "N"))
     assert "cannot change keys" in dg.plan_present(want, wrong_keys)[1][0]
     legacy = current_from(want, global_table_version="2017.11.29")
@@ -438,3 +573,23 @@ def test_state_from_description_and_summaries():
         "tags": {"A": "1"},
     }
     assert dg.summarize(None) == {}
+
+
+def test_change_sentences_name_table_or_replica_and_attribute():
+    create = dg.plan_present(desired(replicas=()), None)[0][0]
+    sentence = dg.change_sentence("sessions-dev", PRIMARY, create)
+    assert sentence == "create table sessions-dev (us-east-1, KMS key key-us-east-1)"
+    want = desired(replicas=())
+    switched = dg.plan_present(want, current_from(want, stream_view_type="KEYS_ONLY"))[0]
+    assert [dg.change_sentence("sessions-dev", PRIMARY, c) for c in switched] == [
+        "table sessions-dev: stream KEYS_ONLY -> none",
+        "table sessions-dev: stream none -> NEW_AND_OLD_IMAGES",
+    ]
+    arn = "arn:aws:kms:us-east-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    replica = {"action": "create_replica", "region": "us-east-2", "kms_key_arn": arn}
+    assert dg.change_sentence("sessions-dev", PRIMARY, replica) == (
+        "create replica us-east-2 of table sessions-dev (KMS key key/1234abcd-12ab-34cd-56ef-1234567890ab)"
+    )
+    assert dg.region_arn("arn:aws:dynamodb:us-east-1:1:table/t", "eu-west-1") == "arn:aws:dynamodb:eu-west-1:1:table/t"
+    with pytest.raises(ValueError):
+        dg.change_sentence("sessions-dev", PRIMARY, {"action": "tags", "region": PRIMARY})

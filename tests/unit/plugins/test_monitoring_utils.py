@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from ansible_collections.tap.multiregion.plugins.module_utils import kms
 from ansible_collections.tap.multiregion.plugins.module_utils import monitoring as m
+from ansible_collections.tap.multiregion.plugins.module_utils import policies
+from ansible_collections.tap.multiregion.plugins.module_utils.resources import event_subscription
 
 ARN = "arn:aws:sns:eu-west-1:123456789012:tap-alerts-dev-eu-west-1"
 
@@ -94,8 +97,11 @@ def test_topic_policy_limits_publishers_by_source_account_and_has_no_wildcard_ac
     assert rds["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
     assert all(s["Resource"] == ARN for s in policy["Statement"])
     actions = statements["AllowThisAccount"]["Action"] + [cloudwatch["Action"], rds["Action"]]
-    assert m.wildcard_actions(actions) == []
-    assert m.wildcard_actions(["sns:*", "sns:Get?", "sns:Publish"]) == ["sns:*", "sns:Get?"]
+    assert policies.wildcard_actions(actions) == []
+    assert policies.wildcard_actions(["sns:*", "sns:Get?", "sns:Publish"], "account_actions") == [
+        "account_actions statement account_actions allows the wildcard action 'sns:*'",
+        "account_actions statement account_actions allows the wildcard action 'sns:Get?'",
+    ]
 
 
 def test_subscription_comparison_ignores_case_and_order_of_categories():
@@ -112,8 +118,24 @@ def test_subscription_comparison_ignores_case_and_order_of_categories():
         "EventCategories": ["failure", "failover"],
         "Enabled": True,
     }
-    assert m.subscription_differences(current, desired) == []
-    assert m.subscription_differences(dict(current, Enabled=False, SnsTopicArn="x"), desired) == [
+    assert event_subscription.differences(current, desired) == []
+    assert event_subscription.differences(dict(current, Enabled=False, SnsTopicArn="x"), desired) == [
         "enabled",
         "sns_topic_arn",
     ]
+
+
+def test_alarm_change_sentence_names_each_option_with_before_and_after():
+    current = described(m.put_alarm_params(alarm()))
+    wanted = m.put_alarm_params(alarm(threshold=11, treat_missing_data="notBreaching"))
+    differences = m.alarm_differences(current, wanted)
+    assert m.alarm_change_sentence("a", current, wanted, differences) == (
+        "alarm a: threshold 10.0 -> 11.0, treat missing data missing -> notBreaching"
+    )
+    assert m.diff_view(None) is None and list(m.diff_view(wanted)) == sorted(m.diff_view(wanted))
+
+
+def test_key_label_names_kms_keys_by_their_resource():
+    assert kms.key_label("arn:aws:kms:eu-west-1:123456789012:key/abcd") == "key/abcd"
+    assert kms.key_label("arn:aws:kms:eu-west-1:123456789012:alias/tap-dev") == "alias/tap-dev"
+    assert kms.key_label("alias/tap-dev") == "alias/tap-dev" and kms.key_label("") == ""
