@@ -129,7 +129,10 @@ def create(ec2, **kwargs):
 
 def until_delivering(owner, sentence, label, flow_log_id, kwargs):
     """Read the new flow log's delivery status; while it is FAILED with Access error (the new role was not
-    usable yet), delete it and create it again after RETRY_DELAY, until it delivers or wait_timeout passes."""
+    usable yet), delete it and create it again after RETRY_DELAY, until it delivers or wait_timeout passes.
+
+    FlowLogStatus is ACTIVE for every flow log AWS keeps; whether it delivers is DeliverLogsStatus
+    (SUCCESS or FAILED, with DeliverLogsErrorMessage Rate limited, Access error or Unknown error)."""
     ec2 = owner.client("ec2")
     state = {"id": flow_log_id}
 
