@@ -11,7 +11,8 @@ ANYWHERE = "0.0.0.0/0"
 TCP = "6"
 ALL = "-1"
 EPHEMERAL = (1024, 65535)
-# EC2's implicit catch-all deny; it cannot be changed and is never compared.
+# EC2's implicit catch-all deny (32767, and 32768 for IPv6); rules from here on cannot be changed and are
+# never compared (the numbers a rule can have end at 32766).
 DEFAULT_RULE_NUMBER = 32767
 
 
@@ -65,7 +66,7 @@ def _normalize(entry):
 def diff_acl_entries(current, desired):
     """Return (to_delete, to_create, to_replace) turning current entries into desired ones."""
     current_by_key = {
-        (e["RuleNumber"], bool(e["Egress"])): e for e in current if e["RuleNumber"] != DEFAULT_RULE_NUMBER
+        (e["RuleNumber"], bool(e["Egress"])): e for e in current if e["RuleNumber"] < DEFAULT_RULE_NUMBER
     }
     desired_by_key = {(e["RuleNumber"], e["Egress"]): e for e in desired}
     to_delete = [current_by_key[k] for k in sorted(current_by_key) if k not in desired_by_key]
@@ -76,3 +77,52 @@ def diff_acl_entries(current, desired):
         if k in current_by_key and _normalize(current_by_key[k]) != _normalize(desired_by_key[k])
     ]
     return to_delete, to_create, to_replace
+
+
+def rule_label(entry):
+    """'rule 100 ingress': what names a rule in a network ACL."""
+    return "rule %d %s" % (entry["RuleNumber"], "egress" if entry["Egress"] else "ingress")
+
+
+def rule_effect(entry):
+    """'allow tcp 443 0.0.0.0/0': what a rule does."""
+    protocol = str(entry.get("Protocol"))
+    ports = entry.get("PortRange")
+    if protocol == ALL:
+        what = "all"
+    else:
+        what = {TCP: "tcp", "17": "udp", "1": "icmp"}.get(protocol, "protocol %s" % protocol)
+        if ports:
+            low, high = int(ports["From"]), int(ports["To"])
+            what += " %d" % low if low == high else " %d-%d" % (low, high)
+    return "%s %s %s" % (entry.get("RuleAction"), what, entry.get("CidrBlock") or entry.get("Ipv6CidrBlock"))
+
+
+def describe_entry(entry):
+    """A rule as change sentences name it: 'rule 100 ingress allow tcp 443 0.0.0.0/0'."""
+    return "%s %s" % (rule_label(entry), rule_effect(entry))
+
+
+# The rules AWS gives the default network ACL of a new VPC (besides the fixed deny-all).
+AWS_DEFAULT_ACL_ENTRIES = (
+    _entry(100, False, "allow", ANYWHERE),
+    _entry(100, True, "allow", ANYWHERE),
+)
+
+
+def entry_changes(current, desired):
+    """The calls that turn an ACL's rules into the desired ones: [(EC2 method, what it does, arguments)].
+
+    What it does reads 'remove rule 100 ingress allow all 0.0.0.0/0', 'add rule ...', or for a rule that
+    changes 'rule 120 ingress allow all 10.0.0.0/16 -> allow all 0.0.0.0/0'. The fixed deny-all is ignored.
+    With desired=[] (the default ACL, which must admit nothing) every rule is removed.
+    """
+    current = [e for e in current or [] if e["RuleNumber"] < DEFAULT_RULE_NUMBER]
+    by_key = dict(((e["RuleNumber"], bool(e["Egress"])), e) for e in current)
+    to_delete, to_create, to_replace = diff_acl_entries(current, desired)
+    calls = [("delete_network_acl_entry", "remove %s" % describe_entry(e),
+              {"RuleNumber": e["RuleNumber"], "Egress": bool(e["Egress"])}) for e in to_delete]
+    calls += [("create_network_acl_entry", "add %s" % describe_entry(e), e) for e in to_create]
+    calls += [("replace_network_acl_entry", "%s %s -> %s" % (
+        rule_label(e), rule_effect(by_key[(e["RuleNumber"], e["Egress"])]), rule_effect(e)), e) for e in to_replace]
+    return calls

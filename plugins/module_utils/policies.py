@@ -113,20 +113,34 @@ def service_trust_policy(service, account_id, source_arn=None):
     }
 
 
-def flow_log_trust_policy(region, account_id):
-    source_arn = "arn:aws:ec2:%s:%s:vpc-flow-log/*" % (region, account_id)
+def flow_log_trust_policy(partition, region, account_id):
+    """Trust policy of a VPC flow-log delivery role: this account's flow logs in this region only."""
+    source_arn = "arn:%s:ec2:%s:%s:vpc-flow-log/*" % (partition, region, account_id)
     return service_trust_policy("vpc-flow-logs.amazonaws.com", account_id, source_arn=source_arn)
 
 
-def flow_log_delivery_policy(region, account_id, log_group_name):
-    group_arn = "arn:aws:logs:%s:%s:log-group:%s" % (region, account_id, log_group_name)
+# What the flow-logs service calls with the delivery role (VPC User Guide, "IAM role for publishing flow
+# logs to CloudWatch Logs"); AWS's example grants them on "*", here on the one log group.
+FLOW_LOG_DELIVERY_ACTIONS = (
+    "logs:CreateLogGroup",
+    "logs:CreateLogStream",
+    "logs:PutLogEvents",
+    "logs:DescribeLogGroups",
+    "logs:DescribeLogStreams",
+)
+
+
+def flow_log_delivery_policy(log_group_arn):
+    """Permissions policy of the delivery role: every action the service needs, on this log group only
+    (the group and its streams)."""
     return {
         "Version": "2012-10-17",
         "Statement": [
             {
+                "Sid": "DeliverFlowLogsToThisGroup",
                 "Effect": "Allow",
-                "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-                "Resource": [group_arn, group_arn + ":*"],
+                "Action": list(FLOW_LOG_DELIVERY_ACTIONS),
+                "Resource": [log_group_arn, log_group_arn + ":*"],
             },
         ],
     }

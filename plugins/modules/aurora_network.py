@@ -28,7 +28,9 @@ description:
     created but before the C(db) group) converges without creating duplicates.
   - With O(state=absent) deletes the C(db) group first (its rule references the C(app) group), then the
     C(app) group and the DB subnet group; resources that are already gone are skipped, so a repeated teardown
-    changes nothing.
+    changes nothing. A deletion AWS refuses because the resource is still in use (C(DependencyViolation) while
+    the network interfaces of a deleted Lambda function linger, 20 to 40 minutes; C(InvalidDBSubnetGroupStateFault)
+    while a cluster is being deleted) is retried until O(dependency_timeout), with progress lines.
 author:
   - tap.multiregion maintainers (!UNKNOWN)
 options:
@@ -89,29 +91,24 @@ options:
   rule_description:
     description: Description of the C(db) group's ingress rule.
     type: str
-  tags:
-    description: Tags of the subnet group and of both security groups (which also get C(Name)).
-    type: dict
-    aliases: [resource_tags]
-  purge_tags:
-    description: Remove tags that are not in O(tags) (C(Name) of the groups is kept). Ignored when O(tags) is not given.
-    type: bool
-    default: true
+  dependency_timeout:
+    description:
+      - With O(state=absent), seconds a deletion that AWS refuses while the resource is still in use is retried.
+    type: int
+    default: 2700
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
+  - amazon.aws.tags
   - amazon.aws.boto3
-attributes:
-  check_mode:
-    description: Reports every change it would make and writes nothing, also when the VPC does not exist yet.
-    support: full
-  diff_mode:
-    description: Shows the subnet group and both security groups (rules, tags) before and after.
-    support: full
+  - tap.multiregion.attributes
 notes:
+  - O(tags) are the tags of the subnet group and of both security groups (which also get C(Name)); with
+    O(purge_tags) the C(Name) tag of the groups is kept.
+  - Check mode reports every change it would make, also when the VPC does not exist yet; diff mode shows the
+    subnet group and both security groups (rules, tags) before and after.
   - Retries throttling with jittered exponential backoff; a group that was just created is retried while EC2
-    does not know it yet, and deletions are retried for a few minutes while the groups or the subnet group are
-    still in use (network interfaces of a deleted cluster or Lambda function are released asynchronously).
+    does not know it yet.
 """
 
 EXAMPLES = r"""
@@ -221,73 +218,62 @@ db_security_group:
   returned: when O(state=present)
   type: dict
 changes:
-  description: What the module changed (or would change in check mode), in order.
+  description: One sentence per change made (or, in check mode, that would be made), naming the resource and attribute.
   returned: always
   type: list
   elements: str
   sample:
     - create security group tap-app-dev-us-east-1
-    - "revoke egress of tap-db-dev-us-east-1: all traffic 0.0.0.0/0"
+    - "security group tap-db-dev-us-east-1: revoke egress all traffic 0.0.0.0/0"
 """
 
-# Not module.warn: amazon.aws 10's AnsibleAWSModule also copies its warnings into the result,
-# which ansible-core 2.19 answers with a deprecation warning.
-from ansible.module_utils.common.warnings import warn
-
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
 from ansible_collections.tap.multiregion.plugins.module_utils import aurora_network as rules
-from ansible_collections.tap.multiregion.plugins.module_utils.changes import AWS_ERRORS
-from ansible_collections.tap.multiregion.plugins.module_utils.changes import ChangeRecorder
-from ansible_collections.tap.multiregion.plugins.module_utils.lambda_function import tag_changes
+from ansible_collections.tap.multiregion.plugins.module_utils.base import AwsResource
+from ansible_collections.tap.multiregion.plugins.module_utils.base import Failure
+from ansible_collections.tap.multiregion.plugins.module_utils.base import Propagation
+from ansible_collections.tap.multiregion.plugins.module_utils.base import show
+from ansible_collections.tap.multiregion.plugins.module_utils.teardown import delete_when_released
 
-# EC2 may not know a group for a moment after creating it.
-NEW_GROUP_CODES = ["InvalidGroup.NotFound"]
-# A group or subnet group stays in use until the network interfaces of a deleted cluster or Lambda
-# function are released, which AWS does asynchronously.
-IN_USE_CODES = ["DependencyViolation", "InvalidDBSubnetGroupStateFault"]
-
-
-@AWSRetry.jittered_backoff(retries=8, catch_extra_error_codes=NEW_GROUP_CODES)
-def _call_on_new_group(client, method, **kwargs):
-    return getattr(client, method)(aws_retry=True, **kwargs)
-
-
-@AWSRetry.jittered_backoff(retries=10, delay=5, max_delay=60, catch_extra_error_codes=IN_USE_CODES)
-def _delete_in_use(client, method, **kwargs):
-    return getattr(client, method)(aws_retry=True, **kwargs)
+# EC2 may not know a group for a moment after creating it (eventual consistency).
+NEW_GROUP = Propagation(["InvalidGroup.NotFound"], seconds=60, delay=2.0)
+# RDS refuses to delete a subnet group while a cluster or instance (also one being deleted) uses it.
+SUBNET_GROUP_IN_USE = ("InvalidDBSubnetGroupStateFault",)
 
 
 def _names(values):
     return [v for v in values or [] if v]
 
 
-class AuroraNetwork(ChangeRecorder):
+class AuroraNetwork(AwsResource):
+    SERVICE = "ec2"
+
     def __init__(self, module):
         super(AuroraNetwork, self).__init__(module)
-        self.ec2 = module.client("ec2", retry_decorator=AWSRetry.jittered_backoff())
-        self.rds = module.client("rds", retry_decorator=AWSRetry.jittered_backoff())
+        self.ec2 = self.client()
+        self.rds = self.client("rds")
         self.app_name = self.params["app_security_group_name"]
         self.db_name = self.params["db_security_group_name"]
         self.subnet_group_name = self.params["subnet_group_name"]
 
-    # ------------------------------------------------------------------ calls
+    def validate(self):
+        p = self.params
+        if p["state"] != "present" or self.check_mode:
+            return
+        if not p["vpc_id"] and not p["vpc_name"]:
+            raise self.no_vpc()
+        if not _names(p["subnet_ids"]):
+            raise self.invalid("subnet_ids", p["subnet_ids"],
+                               "the subnets of the DB subnet group %s are required" % self.subnet_group_name)
 
-    def act(self, what, client, method, call=None, **kwargs):
-        """Record a change and make it (not in check mode); call wraps the call for special retries."""
-        if call is None:
-            return self.write(client, what, method, **kwargs)
-        self.changes.append(what)
-        if self.check_mode:
-            return None
-        try:
-            return call(client, method, **kwargs)
-        except AWS_ERRORS as e:
-            self.fail(e, what)
+    def no_vpc(self):
+        return Failure("No VPC for the security groups %s and %s: give vpc_id (or the vpc_name of an existing VPC)"
+                       % (self.app_name, self.db_name))
+
+    # ------------------------------------------------------------------ reads
 
     def find_vpcs(self):
         """VPC ids: O(vpc_id), or those named O(vpc_name); [] when there is none."""
@@ -296,98 +282,47 @@ class AuroraNetwork(ChangeRecorder):
         name = self.params["vpc_name"]
         if not name:
             return []
-        try:
-            vpcs = self.ec2.describe_vpcs(aws_retry=True, Filters=[{"Name": "tag:Name", "Values": [name]}])["Vpcs"]
-        except AWS_ERRORS as e:
-            self.fail(e, "find the VPC named %s" % name)
-        return [v["VpcId"] for v in vpcs]
+        found = self.paginate("find the VPC named %s" % name, self.ec2, "describe_vpcs",
+                              Filters=[{"Name": "tag:Name", "Values": [name]}])
+        return [v["VpcId"] for v in found["Vpcs"]]
 
     def describe_groups(self, vpc_ids):
-        """{group name: group} of the app and db groups in the VPCs, in one call."""
+        """The app and db groups in the VPCs, in one call."""
         if not vpc_ids:
-            return {}
-        filters = [
-            {"Name": "vpc-id", "Values": vpc_ids},
-            {"Name": "group-name", "Values": [self.app_name, self.db_name]},
-        ]
-        try:
-            groups = self.ec2.describe_security_groups(aws_retry=True, Filters=filters)["SecurityGroups"]
-        except AWS_ERRORS as e:
-            self.fail(e, "describe the security groups %s and %s" % (self.app_name, self.db_name))
-        return groups
+            return []
+        filters = [{"Name": "vpc-id", "Values": vpc_ids},
+                   {"Name": "group-name", "Values": [self.app_name, self.db_name]}]
+        return self.paginate("describe the security groups %s and %s" % (self.app_name, self.db_name), self.ec2,
+                             "describe_security_groups", Filters=filters)["SecurityGroups"]
 
     def describe_subnet_group(self):
-        try:
-            return self.rds.describe_db_subnet_groups(aws_retry=True, DBSubnetGroupName=self.subnet_group_name)[
-                "DBSubnetGroups"
-            ][0]
-        except is_boto3_error_code("DBSubnetGroupNotFoundFault"):
-            return None
-        except AWS_ERRORS as e:  # pylint: disable=duplicate-except
-            self.fail(e, "describe the DB subnet group %s" % self.subnet_group_name)
-
-    def subnet_group_tags(self, arn):
-        try:
-            return boto3_tag_list_to_ansible_dict(
-                self.rds.list_tags_for_resource(aws_retry=True, ResourceName=arn).get("TagList") or []
-            )
-        except AWS_ERRORS as e:
-            self.fail(e, "read the tags of the DB subnet group %s" % self.subnet_group_name)
+        found = self.read("describe the DB subnet group %s" % self.subnet_group_name,
+                          self.rds.describe_db_subnet_groups, DBSubnetGroupName=self.subnet_group_name,
+                          missing="DBSubnetGroupNotFoundFault")
+        return found["DBSubnetGroups"][0] if found else None
 
     # ------------------------------------------------------------------ present
 
     def present(self):
         vpc_ids = self.find_vpcs()
         if len(vpc_ids) > 1:
-            self.module.fail_json(
-                msg="Found %d VPCs named %s (%s); remove the duplicates before re-running"
-                % (len(vpc_ids), self.params["vpc_name"], ", ".join(vpc_ids))
-            )
+            raise Failure("Found %d VPCs named %s (%s); remove the duplicates before re-running"
+                          % (len(vpc_ids), self.params["vpc_name"], ", ".join(vpc_ids)))
         vpc_id = vpc_ids[0] if vpc_ids else None
         if vpc_id is None and not self.check_mode:
-            self.module.fail_json(
-                msg="No VPC for the security groups %s and %s: give vpc_id (or the vpc_name of an existing VPC)"
-                % (self.app_name, self.db_name)
-            )
-        subnet_ids = sorted(set(_names(self.params["subnet_ids"])))
-        if not subnet_ids and not self.check_mode:
-            self.module.fail_json(
-                msg="subnet_ids is required to ensure the DB subnet group %s" % self.subnet_group_name
-            )
-
-        before, after = {}, {}
-        subnet_group = self.ensure_subnet_group(subnet_ids, before, after)
-        groups = {g["GroupName"]: g for g in self.describe_groups([vpc_id] if vpc_id else [])}
-        app = self.ensure_group(
-            "app_security_group",
-            self.app_name,
-            self.params["app_security_group_description"],
-            groups.get(self.app_name),
-            vpc_id,
-            ingress={},
-            egress=dict(rules.DEFAULT_EGRESS),
-            before=before,
-            after=after,
-        )
-        db_ingress = {
-            rules.rule_key("tcp", self.params["port"], self.params["port"], "group", app["id"]): self.params[
-                "rule_description"
-            ]
-            or None
-        }
-        db = self.ensure_group(
-            "db_security_group",
-            self.db_name,
-            self.params["db_security_group_description"],
-            groups.get(self.db_name),
-            vpc_id,
-            ingress=db_ingress,
-            egress={},
-            before=before,
-            after=after,
-            names={app["id"]: self.app_name},
-        )
-        result = {
+            raise self.no_vpc()
+        subnet_group, groups = self.concurrently(
+            self.describe_subnet_group, lambda: self.describe_groups([vpc_id] if vpc_id else []))
+        groups = dict((g["GroupName"], g) for g in groups)
+        subnet_group = self.ensure_subnet_group(subnet_group, sorted(set(_names(self.params["subnet_ids"]))))
+        app = self.ensure_group("app_security_group", self.app_name, self.params["app_security_group_description"],
+                                groups.get(self.app_name), vpc_id, ingress={}, egress=dict(rules.DEFAULT_EGRESS))
+        port, description = self.params["port"], self.params["rule_description"] or None
+        db = self.ensure_group("db_security_group", self.db_name, self.params["db_security_group_description"],
+                               groups.get(self.db_name), vpc_id,
+                               ingress={rules.rule_key("tcp", port, port, "group", app["id"]): description},
+                               egress={}, names={app["id"]: self.app_name})
+        return {
             "vpc_id": vpc_id,
             "subnet_group_name": subnet_group["name"],
             "app_security_group_id": app["id"],
@@ -396,173 +331,122 @@ class AuroraNetwork(ChangeRecorder):
             "app_security_group": app,
             "db_security_group": db,
         }
-        self.exit(result, before, after)
 
-    def ensure_subnet_group(self, subnet_ids, before, after):
-        p = self.params
-        name = self.subnet_group_name
-        existing = self.describe_subnet_group()
+    def subnet_group_tags(self, arn):
+        found = self.read("read the tags of DB subnet group %s" % self.subnet_group_name,
+                          self.rds.list_tags_for_resource, ResourceName=arn)
+        return boto3_tag_list_to_ansible_dict(found.get("TagList") or [])
+
+    def ensure_subnet_group(self, existing, subnet_ids):
+        p, name = self.params, self.subnet_group_name
+        label = "DB subnet group %s" % name
+        wanted_tags = None if p["tags"] is None else dict((k, str(v)) for k, v in p["tags"].items())
         if existing is None:
-            before["subnet_group"] = None
             description = p["subnet_group_description"] or name
             kwargs = {"DBSubnetGroupName": name, "DBSubnetGroupDescription": description, "SubnetIds": subnet_ids}
-            if p["tags"]:
-                kwargs["Tags"] = ansible_dict_to_boto3_tag_list(p["tags"])
-            created = self.act("create DB subnet group %s" % name, self.rds, "create_db_subnet_group", **kwargs)
+            if wanted_tags:
+                kwargs["Tags"] = ansible_dict_to_boto3_tag_list(wanted_tags)
+            created = self.write("create %s" % label, self.rds.create_db_subnet_group, **kwargs)
             created = (created or {}).get("DBSubnetGroup") or {}
-            view = {
-                "name": created.get("DBSubnetGroupName", name.lower()),
-                "arn": created.get("DBSubnetGroupArn"),
-                "description": description,
-                "subnet_ids": subnet_ids,
-                "tags": {k: str(v) for k, v in (p["tags"] or {}).items()},
-            }
-            after["subnet_group"] = view
+            view = {"name": created.get("DBSubnetGroupName", name.lower()), "arn": created.get("DBSubnetGroupArn"),
+                    "description": description, "subnet_ids": subnet_ids, "tags": wanted_tags or {}}
+            self.before["subnet_group"], self.after["subnet_group"] = None, view
             return view
 
-        current_subnets = sorted(s["SubnetIdentifier"] for s in existing.get("Subnets") or [])
-        current_description = existing.get("DBSubnetGroupDescription") or ""
         arn = existing.get("DBSubnetGroupArn")
-        tags = self.subnet_group_tags(arn) if p["tags"] is not None else {}
-        before["subnet_group"] = {
+        before = {
             "name": existing["DBSubnetGroupName"],
             "arn": arn,
-            "description": current_description,
-            "subnet_ids": current_subnets,
-            "tags": tags,
+            "description": existing.get("DBSubnetGroupDescription") or "",
+            "subnet_ids": sorted(s["SubnetIdentifier"] for s in existing.get("Subnets") or []),
+            "tags": self.subnet_group_tags(arn) if wanted_tags is not None else {},
         }
-        description = p["subnet_group_description"]
-        if description is None:
-            description = current_description
-        if description != current_description or subnet_ids != current_subnets:
-            what = [
-                w
-                for w, differs in (
-                    ("description", description != current_description),
-                    ("subnets", subnet_ids != current_subnets),
-                )
-                if differs
-            ]
-            self.act(
-                "update %s of DB subnet group %s" % (" and ".join(what), name),
-                self.rds,
-                "modify_db_subnet_group",
-                DBSubnetGroupName=name,
-                DBSubnetGroupDescription=description,
-                SubnetIds=subnet_ids,
-            )
-        if p["tags"] is not None:
-            to_set, to_remove = tag_changes(tags, p["tags"], p["purge_tags"])
-            if to_remove:
-                self.act(
-                    "untag DB subnet group %s: %s" % (name, ", ".join(to_remove)),
-                    self.rds,
-                    "remove_tags_from_resource",
-                    ResourceName=arn,
-                    TagKeys=to_remove,
-                )
-            if to_set:
-                self.act(
-                    "tag DB subnet group %s: %s" % (name, ", ".join(sorted(to_set))),
-                    self.rds,
-                    "add_tags_to_resource",
-                    ResourceName=arn,
-                    Tags=ansible_dict_to_boto3_tag_list(to_set),
-                )
-            tags = dict({k: v for k, v in tags.items() if k not in to_remove}, **to_set)
-        view = dict(before["subnet_group"], description=description, subnet_ids=subnet_ids, tags=tags)
-        after["subnet_group"] = view
+        description = before["description"] if p["subnet_group_description"] is None else p["subnet_group_description"]
+        changed = [("description", before["description"], description), ("subnets", before["subnet_ids"], subnet_ids)]
+        changed = [(what, was, wanted) for what, was, wanted in changed if was != wanted]
+        if changed:
+            sentence = ", ".join("%s %s -> %s" % (what, show(was), show(wanted)) for what, was, wanted in changed)
+            # One call sets both (ModifyDBSubnetGroup takes the whole subnet list).
+            self.write("%s: %s" % (label, sentence), self.rds.modify_db_subnet_group, DBSubnetGroupName=name,
+                       DBSubnetGroupDescription=description, SubnetIds=subnet_ids)
+        tags = self.sync_tags(
+            label, before["tags"], wanted_tags,
+            tag=lambda to_set: self.rds.add_tags_to_resource(aws_retry=True, ResourceName=arn,
+                                                             Tags=ansible_dict_to_boto3_tag_list(to_set)),
+            untag=lambda keys: self.rds.remove_tags_from_resource(aws_retry=True, ResourceName=arn, TagKeys=keys),
+        )
+        view = dict(before, description=description, subnet_ids=subnet_ids, tags=tags)
+        self.before["subnet_group"], self.after["subnet_group"] = before, view
         return view
 
     def group_tags(self, name):
         if self.params["tags"] is None:
             return None
-        return dict({k: str(v) for k, v in self.params["tags"].items()}, Name=name)
+        return dict(dict((k, str(v)) for k, v in self.params["tags"].items()), Name=name)
 
-    def ensure_group(self, key, name, description, existing, vpc_id, ingress, egress, before, after, names=None):
+    def ensure_group(self, key, name, description, existing, vpc_id, ingress, egress, names=None):
         """Ensure one security group with exactly these ingress and egress rules; returns its view."""
         description = description or name
         desired_tags = self.group_tags(name)
-        names = names or {}
-        created = existing is None
-        if created:
-            before[key] = None
+        label = "security group %s" % name
+        if existing is None:
             kwargs = {"GroupName": name, "Description": description}
             if vpc_id:
                 kwargs["VpcId"] = vpc_id
             if desired_tags:
                 kwargs["TagSpecifications"] = [
-                    {"ResourceType": "security-group", "Tags": ansible_dict_to_boto3_tag_list(desired_tags)}
-                ]
-            result = self.act("create security group %s" % name, self.ec2, "create_security_group", **kwargs)
-            group_id = (result or {}).get("GroupId")
-            current_ingress, current_egress = {}, dict(rules.DEFAULT_EGRESS)
-            tags = desired_tags or {}
+                    {"ResourceType": "security-group", "Tags": ansible_dict_to_boto3_tag_list(desired_tags)}]
+            group_id = (self.write("create %s" % label, self.ec2.create_security_group, **kwargs) or {}).get("GroupId")
+            current_ingress, current_egress, tags = {}, dict(rules.DEFAULT_EGRESS), desired_tags or {}
+            self.before[key] = None
         else:
             group_id = existing["GroupId"]
             if (existing.get("Description") or "") != description:
-                warn(
-                    "The description of security group %s is %r, not %r; AWS cannot change it (delete the group to "
-                    "recreate it)" % (name, existing.get("Description"), description)
-                )
+                self.warn("The description of security group %s is %r, not %r; AWS cannot change it (delete the group "
+                          "to recreate it)" % (name, existing.get("Description"), description))
                 description = existing.get("Description") or ""
             current_ingress = rules.atoms(existing.get("IpPermissions"))
             current_egress = rules.atoms(existing.get("IpPermissionsEgress"))
             tags = boto3_tag_list_to_ansible_dict(existing.get("Tags") or [])
-            before[key] = self.group_view(group_id, name, description, vpc_id, current_ingress, current_egress, tags)
-
-        call = _call_on_new_group if created else None
-        self.converge_rules(name, group_id, "ingress", current_ingress, ingress, names, call)
-        self.converge_rules(name, group_id, "egress", current_egress, egress, names, call)
-        if not created and desired_tags is not None:
-            tags = self.converge_group_tags(name, group_id, tags, desired_tags, call)
+            self.before[key] = self.group_view(group_id, name, description, vpc_id, current_ingress, current_egress,
+                                               tags)
+        # Writes to a group created this run are retried while EC2 does not know it yet.
+        propagation = NEW_GROUP if existing is None else None
+        self.converge_rules(label, group_id, "ingress", current_ingress, ingress, names or {}, propagation)
+        self.converge_rules(label, group_id, "egress", current_egress, egress, names or {}, propagation)
+        if existing is not None and desired_tags is not None:
+            tags = self.sync_tags(
+                label, tags, desired_tags,
+                tag=lambda to_set: self.ec2.create_tags(aws_retry=True, Resources=[group_id],
+                                                        Tags=ansible_dict_to_boto3_tag_list(to_set)),
+                untag=lambda keys: self.ec2.delete_tags(aws_retry=True, Resources=[group_id],
+                                                        Tags=[{"Key": k} for k in keys]),
+            )
         view = self.group_view(group_id, name, description, vpc_id, ingress, egress, tags)
-        after[key] = view
+        self.after[key] = view
         return view
 
-    def converge_rules(self, name, group_id, direction, current, desired, names, call):
+    def converge_rules(self, label, group_id, direction, current, desired, names, propagation):
         to_revoke, to_authorize, to_describe = rules.rule_changes(current, desired)
 
         def listed(changed):
             return ", ".join(rules.describe_rule(k, changed[k], names) for k in sorted(changed, key=rules.sort_key))
 
-        for verb, method, changed, with_descriptions in (
+        for verb, method, changed in (
             # Revoked as described (EC2 ignores descriptions when it matches the rules to revoke).
-            ("revoke", "revoke_security_group_%s", to_revoke, True),
-            ("authorize", "authorize_security_group_%s", to_authorize, True),
-            ("update rule descriptions", "update_security_group_rule_descriptions_%s", to_describe, True),
+            ("revoke", "revoke_security_group_%s", to_revoke),
+            ("authorize", "authorize_security_group_%s", to_authorize),
         ):
             if changed:
-                self.act(
-                    "%s %s of %s: %s" % (verb, direction, name, listed(changed)),
-                    self.ec2,
-                    method % direction,
-                    call=call,
-                    GroupId=group_id,
-                    IpPermissions=rules.permissions(changed, with_descriptions=with_descriptions),
-                )
-
-    def converge_group_tags(self, name, group_id, tags, desired, call):
-        to_set, to_remove = tag_changes(tags, desired, self.params["purge_tags"])
-        if to_remove:
-            self.act(
-                "untag security group %s: %s" % (name, ", ".join(to_remove)),
-                self.ec2,
-                "delete_tags",
-                call=call,
-                Resources=[group_id],
-                Tags=[{"Key": k} for k in to_remove],
-            )
-        if to_set:
-            self.act(
-                "tag security group %s: %s" % (name, ", ".join(sorted(to_set))),
-                self.ec2,
-                "create_tags",
-                call=call,
-                Resources=[group_id],
-                Tags=ansible_dict_to_boto3_tag_list(to_set),
-            )
-        return dict({k: v for k, v in tags.items() if k not in to_remove}, **to_set)
+                self.write("%s: %s %s %s" % (label, verb, direction, listed(changed)),
+                           getattr(self.ec2, method % direction), propagation=propagation, GroupId=group_id,
+                           IpPermissions=rules.permissions(changed))
+        for key in sorted(to_describe, key=rules.sort_key):
+            self.update(label, "description of %s %s" % (direction, rules.describe_rule(key, None, names)),
+                        current[key], to_describe[key],
+                        getattr(self.ec2, "update_security_group_rule_descriptions_%s" % direction),
+                        propagation=propagation, GroupId=group_id,
+                        IpPermissions=rules.permissions({key: to_describe[key]}))
 
     @staticmethod
     def group_view(group_id, name, description, vpc_id, ingress, egress, tags):
@@ -580,46 +464,23 @@ class AuroraNetwork(ChangeRecorder):
 
     def absent(self):
         vpc_ids = self.find_vpcs()
-        groups = self.describe_groups(vpc_ids)
+        groups, subnet_group = self.concurrently(lambda: self.describe_groups(vpc_ids), self.describe_subnet_group)
+        timeout = self.params["dependency_timeout"]
         before = {"db_security_groups": [], "app_security_groups": [], "subnet_group": None}
         # The db group first: its ingress rule references the app group.
         for name, key in ((self.db_name, "db_security_groups"), (self.app_name, "app_security_groups")):
             for group in [g for g in groups if g["GroupName"] == name]:
                 before[key].append({"id": group["GroupId"], "name": name, "vpc_id": group.get("VpcId")})
-                self.delete_group(name, group["GroupId"])
-        subnet_group = self.describe_subnet_group()
+                delete_when_released(self, "delete security group %s (%s)" % (name, group["GroupId"]),
+                                     self.ec2.delete_security_group, timeout, ("group-id", group["GroupId"]),
+                                     ignore="InvalidGroup.NotFound", GroupId=group["GroupId"])
         if subnet_group is not None:
             before["subnet_group"] = {"name": subnet_group["DBSubnetGroupName"]}
-            self.act(
-                "delete DB subnet group %s" % self.subnet_group_name,
-                self.rds,
-                "delete_db_subnet_group",
-                call=_ignore_missing(_delete_in_use, "DBSubnetGroupNotFoundFault"),
-                DBSubnetGroupName=self.subnet_group_name,
-            )
-        after = {"db_security_groups": [], "app_security_groups": [], "subnet_group": None}
-        self.exit({"vpc_id": vpc_ids[0] if vpc_ids else None}, before, after)
-
-    def delete_group(self, name, group_id):
-        self.act(
-            "delete security group %s (%s)" % (name, group_id),
-            self.ec2,
-            "delete_security_group",
-            call=_ignore_missing(_delete_in_use, "InvalidGroup.NotFound"),
-            GroupId=group_id,
-        )
-
-
-def _ignore_missing(call, code):
-    """call, treating the error code (the resource is already gone) as done."""
-
-    def wrapped(client, method, **kwargs):
-        try:
-            return call(client, method, **kwargs)
-        except is_boto3_error_code(code):
-            return None
-
-    return wrapped
+            delete_when_released(self, "delete DB subnet group %s" % self.subnet_group_name,
+                                 self.rds.delete_db_subnet_group, timeout, codes=SUBNET_GROUP_IN_USE,
+                                 ignore="DBSubnetGroupNotFoundFault", DBSubnetGroupName=self.subnet_group_name)
+        self.set_diff(before, {"db_security_groups": [], "app_security_groups": [], "subnet_group": None})
+        return {"vpc_id": vpc_ids[0] if vpc_ids else None}
 
 
 def main():
@@ -636,15 +497,12 @@ def main():
         db_security_group_description=dict(type="str"),
         port=dict(type="int", default=3306),
         rule_description=dict(type="str"),
+        dependency_timeout=dict(type="int", default=2700),
         tags=dict(type="dict", aliases=["resource_tags"]),
         purge_tags=dict(type="bool", default=True),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    network = AuroraNetwork(module)
-    if module.params["state"] == "present":
-        network.present()
-    else:
-        network.absent()
+    AuroraNetwork(module).run()
 
 
 if __name__ == "__main__":

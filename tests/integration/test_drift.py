@@ -31,8 +31,9 @@ def test_drift_is_reported_then_repaired(dev_stack, run_playbook, aws):
 
     drift = run_playbook("playbooks/drift.yml", "inventories/local", "--check", env=env)
     assert drift.rc != 0
-    assert "us-east-2 |" in drift.output and "remove the internet route from private route table" in drift.output
-    assert "eu-west-1 |" in drift.output and "EnableDnsHostnames" in drift.output
+    assert "us-east-2 |" in drift.output
+    assert f"route table tap-dev-us-east-2-private: route 0.0.0.0/0 {igw['InternetGatewayId']} -> none" in drift.output
+    assert "eu-west-1 |" in drift.output and "VPC tap-dev-eu-west-1: EnableDnsHostnames false -> true" in drift.output
     assert "us-east-1 |" not in drift.output
 
     repair = run_playbook("site.yml", "inventories/local", env=env)

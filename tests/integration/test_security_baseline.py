@@ -526,6 +526,15 @@ def test_network_acls_deny_admin_ports_and_limit_private_subnets(stack, clients,
 
 
 @PER_REGION
+def test_default_network_acl_admits_nothing(stack, clients, region):
+    filters = [{"Name": "vpc-id", "Values": [stack(region).vpc["VpcId"]]}, {"Name": "default", "Values": ["true"]}]
+    (acl,) = clients("ec2", region).describe_network_acls(Filters=filters)["NetworkAcls"]
+    # Only the fixed deny-all rules (32767, 32768 for IPv6) are left; no subnet uses the ACL.
+    assert [e for e in acl["Entries"] if e["RuleNumber"] < 32767] == []
+    assert acl["Associations"] == []
+
+
+@PER_REGION
 def test_default_security_group_admits_nothing(stack, clients, region):
     ec2 = clients("ec2", region)
     filters = [
@@ -575,6 +584,12 @@ def test_gateway_endpoint_policies_allow_only_this_stacks_bucket_and_table(stack
         assert {res for s in allows for res in as_list(s["Resource"])} == expected_resources[service]
     (s3_allow,) = statements(by_service["s3"]["PolicyDocument"])
     assert condition_value(s3_allow, "aws:ResourceAccount") == r.account
+    # Only this account's principals, with every action the function needs (it reads object versions).
+    for service, endpoint in by_service.items():
+        assert [condition_value(s, "aws:PrincipalAccount") for s in statements(endpoint["PolicyDocument"])] == [
+            r.account
+        ], service
+    assert {"s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"} <= set(as_list(s3_allow["Action"]))
 
 
 # ============================================================================================

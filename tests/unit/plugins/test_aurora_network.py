@@ -6,8 +6,12 @@ import json
 
 import botocore.client
 import pytest
+from botocore.exceptions import ClientError
+from emulator import control
 
 from ansible_collections.tap.multiregion.plugins.module_utils import aurora_network as rules
+from ansible_collections.tap.multiregion.plugins.module_utils import teardown
+from ansible_collections.tap.multiregion.plugins.plugin_utils import inprocess
 from ansible_collections.tap.multiregion.plugins.modules import aurora_network as module
 
 REGION = "ca-central-1"
@@ -124,7 +128,7 @@ def test_create_then_noop_with_zero_writes(run_module, ec2, rds, calls):
     created = run_module(module.main, args(name, vpc, subnets), region=REGION, diff=True)
     assert created["changed"] is True, created
     assert_converged(ec2, rds, name, vpc, subnets, created)
-    assert f"revoke egress of db-{name}: all traffic 0.0.0.0/0" in created["changes"]
+    assert f"security group db-{name}: revoke egress all traffic 0.0.0.0/0" in created["changes"]
     assert created["diff"]["before"]["db_security_group"] is None
     assert created["diff"]["after"]["db_security_group"]["egress"] == []
 
@@ -174,10 +178,11 @@ def test_rule_drift_is_repaired(run_module, ec2, rds, calls):
     calls.clear()
     planned = run_module(module.main, args(name, vpc, subnets), region=REGION, check_mode=True)
     assert planned["changed"] is True and writes(calls) == []
-    assert f"revoke ingress of db-{name}: tcp 22 {app} (app-{name}), tcp 3306 0.0.0.0/0" in planned["changes"]
-    assert f"revoke egress of db-{name}: all traffic 0.0.0.0/0" in planned["changes"]
-    assert f"revoke ingress of app-{name}: tcp 443 10.0.0.0/8" in planned["changes"]
-    assert f"tag security group db-{name}: CostCenter" in planned["changes"]
+    revoked = f"security group db-{name}: revoke ingress tcp 22 {app} (app-{name}), tcp 3306 0.0.0.0/0"
+    assert revoked in planned["changes"]
+    assert f"security group db-{name}: revoke egress all traffic 0.0.0.0/0" in planned["changes"]
+    assert f"security group app-{name}: revoke ingress tcp 443 10.0.0.0/8" in planned["changes"]
+    assert f"security group db-{name}: tags CostCenter=cc-1" in planned["changes"]
 
     repaired = run_module(module.main, args(name, vpc, subnets), region=REGION)
     assert repaired["changed"] is True
@@ -198,8 +203,8 @@ def test_rule_description_and_port_drift(run_module, ec2, rds, calls):
     # a rule from a security group: it matches the rule including its old description.)
     assert writes(calls) == [("ec2", "UpdateSecurityGroupRuleDescriptionsIngress")]
     assert updated["changes"] == [
-        "update rule descriptions ingress of db-%s: tcp 3306 %s (app-%s): new words"
-        % (name, updated["app_security_group_id"], name)
+        "security group db-%s: description of ingress tcp 3306 %s (app-%s) MySQL from app-%s -> new words"
+        % (name, updated["app_security_group_id"], name, name)
     ]
 
     calls.clear()
@@ -248,8 +253,8 @@ def test_check_mode_creates_nothing(run_module, ec2, rds, calls):
         f"create DB subnet group aurora-{name}",
         f"create security group app-{name}",
         f"create security group db-{name}",
-        f"authorize ingress of db-{name}: tcp 3306 the new group app-{name}: MySQL from app-{name}",
-        f"revoke egress of db-{name}: all traffic 0.0.0.0/0",
+        f"security group db-{name}: authorize ingress tcp 3306 the new group app-{name}: MySQL from app-{name}",
+        f"security group db-{name}: revoke egress all traffic 0.0.0.0/0",
     ]
     assert planned["diff"]["after"]["db_security_group"]["ingress"][0]["source"] is None
     assert groups_by_name(ec2, vpc) == {}
@@ -368,6 +373,108 @@ def test_absent_when_the_vpc_is_gone(run_module, ec2, rds, calls):
     result = run_module(module.main, by_id, region=REGION)
     assert result["changed"] is True and groups_by_name(ec2, vpc) == {}
     assert run_module(module.main, by_id, region=REGION)["changed"] is False
+
+
+def test_drift_is_named_in_check_mode_without_writes(run_module, ec2, rds, emulator_url):
+    """One attribute changed behind the module's back: check mode with diff names it and writes nothing."""
+    name = "drift-check"
+    vpc, subnets = make_vpc(ec2, name, 111)
+    created = run_module(module.main, args(name, vpc, subnets), region=REGION)
+    rds.modify_db_subnet_group(
+        DBSubnetGroupName=f"aurora-{name}", DBSubnetGroupDescription="changed by hand", SubnetIds=subnets
+    )
+    mark = control.last_call_seq(emulator_url)
+    planned = run_module(module.main, args(name, vpc, subnets), region=REGION, check_mode=True, diff=True)
+    assert planned["changes"] == [
+        f"DB subnet group aurora-{name}: description changed by hand -> Private subnets of aurora-{name}"
+    ]
+    assert planned["diff"]["before"]["subnet_group"]["description"] == "changed by hand"
+    assert planned["diff"]["after"]["subnet_group"]["description"] == f"Private subnets of aurora-{name}"
+    assert control.write_calls(emulator_url, mark) == []
+    assert planned["db_security_group_id"] == created["db_security_group_id"]
+
+
+def refuse(monkeypatch, operation, code, message, times, matches=lambda params: True):
+    """Make the emulator's answer to operation the AWS error code (times answers), then pass through."""
+    original = botocore.client.BaseClient._make_api_call
+    refused = []
+
+    def call(client, operation_name, api_params):
+        if operation_name == operation and matches(api_params) and len(refused) < times:
+            refused.append(api_params)
+            raise ClientError({"Error": {"Code": code, "Message": message}}, operation_name)
+        return original(client, operation_name, api_params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", call)
+    return refused
+
+
+@pytest.fixture
+def progress(monkeypatch):
+    lines = []
+    monkeypatch.setattr(inprocess, "_display_progress", lines.append)
+    monkeypatch.setattr(teardown, "POLL", 0.01)
+    return lines
+
+
+def absent_args(name):
+    return {
+        "state": "absent",
+        "vpc_name": f"vpc-{name}",
+        "subnet_group_name": f"aurora-{name}",
+        "app_security_group_name": f"app-{name}",
+        "db_security_group_name": f"db-{name}",
+    }
+
+
+def test_absent_waits_while_lambda_interfaces_hold_the_groups(run_module, ec2, rds, monkeypatch, progress):
+    """AWS answers DependencyViolation while a deleted function's network interfaces linger; the teardown
+    retries (with a progress line naming the interface) instead of failing, and deletes each thing once."""
+    name = "absent-held"
+    vpc, subnets = make_vpc(ec2, name, 112)
+    created = run_module(module.main, args(name, vpc, subnets), region=REGION)
+    db = created["db_security_group_id"]
+    eni = ec2.create_network_interface(SubnetId=subnets[0], Groups=[db], Description="AWS Lambda VPC ENI-fn-1")
+    message = f"resource {db} has a dependent object"
+    refused = refuse(monkeypatch, "DeleteSecurityGroup", "DependencyViolation", message, 3,
+                     lambda params: params["GroupId"] == db)
+    deleted = run_module(module.main, absent_args(name), region=REGION)
+    assert deleted.get("failed") is not True, deleted
+    assert len(refused) == 3
+    assert deleted["changes"] == [
+        f"delete security group db-{name} ({db})",
+        f"delete security group app-{name} ({created['app_security_group_id']})",
+        f"delete DB subnet group aurora-{name}",
+    ]
+    eni_id = eni["NetworkInterface"]["NetworkInterfaceId"]
+    assert [line for line in progress if "DependencyViolation" in line] == [
+        f"{REGION}: delete security group db-{name} ({db}): AWS refuses it for now (DependencyViolation: {message})"
+        f" (held by {eni_id}: AWS Lambda VPC ENI-fn-1); trying again for up to 45 min"
+    ]
+    assert groups_by_name(ec2, vpc) == {}
+    assert run_module(module.main, absent_args(name), region=REGION)["changed"] is False
+
+
+def test_absent_gives_up_after_the_dependency_timeout(run_module, ec2, rds, monkeypatch, progress):
+    name = "absent-timeout"
+    vpc, subnets = make_vpc(ec2, name, 113)
+    run_module(module.main, args(name, vpc, subnets), region=REGION)
+    message = "Cannot delete the subnet group because at least one database instance: x is still using it."
+    refuse(monkeypatch, "DeleteDBSubnetGroup", "InvalidDBSubnetGroupStateFault", message, 10**6)
+    failed = run_module(module.main, dict(absent_args(name), dependency_timeout=0), region=REGION)
+    assert failed["failed"] is True
+    assert failed["msg"].startswith(
+        f"Failed to delete DB subnet group aurora-{name}: still refused after 0 s (dependency_timeout): "
+    ), failed["msg"]
+    assert failed["error"]["code"] == "InvalidDBSubnetGroupStateFault" and message in failed["msg"]
+    # The groups went before; a re-run deletes only what is left.
+    assert [c.split(" (")[0] for c in failed["changes"]] == [
+        f"delete security group db-{name}", f"delete security group app-{name}", f"delete DB subnet group aurora-{name}"
+    ]
+    assert groups_by_name(ec2, vpc) == {}
+    monkeypatch.undo()
+    again = run_module(module.main, absent_args(name), region=REGION)
+    assert again["changes"] == [f"delete DB subnet group aurora-{name}"]
 
 
 def test_rule_atoms():
