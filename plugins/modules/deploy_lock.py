@@ -111,8 +111,9 @@ notes:
   - Each lock operation is one read and at most one conditional write; the table is described and
     created only when the first write finds it missing.
   - The table is tagged only when created; it is shared by the environments of an account and region.
-  - C(table_changes) tells the changes of the table and its key apart from those of the lock item (the
-    run's bookkeeping); the role reports only those as changed, so a no-op deploy stays C(changed=0).
+  - C(table_changes) tells the repairs of an existing lock table apart from the run's bookkeeping (the lock
+    item, and the table and key a first run creates, as a state backend); the role reports only those as
+    changed, so a no-op deploy, and the plan of a new environment, report C(changed=0) for the lock.
 """
 
 EXAMPLES = r"""
@@ -200,7 +201,7 @@ changes:
   elements: str
   sample: ["create KMS key alias/tap-deploy-locks", "create lock table tap-deploy-locks", "write the deploy lock prod"]
 table_changes:
-  description: The changes of the lock table and its key among RV(changes) (what a plan or drift report shows).
+  description: The repairs of the existing lock table among RV(changes) (what a plan or drift report shows).
   returned: always
   type: list
   elements: str
@@ -227,6 +228,7 @@ from ansible_collections.tap.multiregion.plugins.module_utils import policies
 from ansible_collections.tap.multiregion.plugins.module_utils.base import AwsResource
 from ansible_collections.tap.multiregion.plugins.module_utils.base import Failure
 from ansible_collections.tap.multiregion.plugins.module_utils.base import error_code
+from ansible_collections.tap.multiregion.plugins.module_utils.base import update_sentence
 
 KEY = "lock_id"
 # The lock table is created (rarely) while another run may be creating it too.
@@ -244,7 +246,9 @@ class DeployLock(AwsResource):
         self.ddb = self.client()
         self.table_created = False
         self.lock_changed = False
-        self.lock_sentences = set()
+        # The lock item and the table's creation are bookkeeping of the run (like a state backend);
+        # repairs of an existing table's settings are changes.
+        self.bookkeeping = set()
 
     def validate(self):
         p = self.params
@@ -270,8 +274,8 @@ class DeployLock(AwsResource):
         return found is not None, (found or {}).get("Item")
 
     def lock_sentence(self, sentence):
-        """A change of the lock item (the run's bookkeeping), told apart from changes of the table."""
-        self.lock_sentences.add(sentence)
+        """A change of the run's bookkeeping (the lock item, the table and key created on first use)."""
+        self.bookkeeping.add(sentence)
         return sentence
 
     def put_item(self, item, expected):
@@ -317,10 +321,11 @@ class DeployLock(AwsResource):
                       Tags=ansible_dict_to_boto3_tag_list(self.params["tags"] or {}, "TagKey", "TagValue"))
         if self.params["kms_key_policy"]:
             kwargs["Policy"] = json.dumps(policies.load_policy(self.params["kms_key_policy"]))
-        created = self.write("create KMS key %s" % alias, kms.create_key, **kwargs)
+        created = self.write(self.lock_sentence("create KMS key %s" % alias), kms.create_key, **kwargs)
         arn = (created or {}).get("KeyMetadata", {}).get("Arn")
-        self.write("create alias %s" % alias, kms.create_alias, AliasName=alias, TargetKeyId=arn)
-        self.write("KMS key %s: rotation false -> true" % alias, kms.enable_key_rotation, KeyId=arn)
+        self.write(self.lock_sentence("create alias %s" % alias), kms.create_alias, AliasName=alias, TargetKeyId=arn)
+        self.write(self.lock_sentence("KMS key %s: rotation false -> true" % alias), kms.enable_key_rotation,
+                   KeyId=arn)
         return arn
 
     def create_table(self):
@@ -335,21 +340,22 @@ class DeployLock(AwsResource):
         )
         if self.params["tags"]:
             kwargs["Tags"] = ansible_dict_to_boto3_tag_list(self.params["tags"])
-        self.write("create lock table %s" % self.table, self.ddb.create_table, ignore=TABLE_EXISTS, **kwargs)
+        self.write(self.lock_sentence("create lock table %s" % self.table), self.ddb.create_table,
+                   ignore=TABLE_EXISTS, **kwargs)
         self.table_created = True
         self.wait_until("lock table %s to be ACTIVE" % self.table, self.table_active, timeout=300, poll=2)
         if self.params["point_in_time_recovery"]:
-            self.set_point_in_time_recovery(False)
+            self.set_point_in_time_recovery(False, bookkeeping=True)
 
     def table_active(self):
         found = self.read("describe table %s" % self.table, self.ddb.describe_table, TableName=self.table,
                           missing="ResourceNotFoundException")
         return found is not None and found["Table"]["TableStatus"] == "ACTIVE"
 
-    def set_point_in_time_recovery(self, current):
-        self.update("lock table %s" % self.table, "point-in-time recovery", current, True,
-                    self.ddb.update_continuous_backups, TableName=self.table,
-                    PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
+    def set_point_in_time_recovery(self, current, bookkeeping=False):
+        sentence = update_sentence("lock table %s" % self.table, "point-in-time recovery", current, True)
+        self.write(self.lock_sentence(sentence) if bookkeeping else sentence, self.ddb.update_continuous_backups,
+                   TableName=self.table, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
 
     def read_settings(self):
         """(table description, point-in-time recovery on) of the existing table."""
@@ -380,7 +386,7 @@ class DeployLock(AwsResource):
     def result(self, facts):
         result = super(DeployLock, self).result(facts)
         result.update(table=self.table, table_created=self.table_created, lock_changed=self.lock_changed,
-                      table_changes=[c for c in self.changes if c not in self.lock_sentences])
+                      table_changes=[c for c in self.changes if c not in self.bookkeeping])
         if self.module._diff:
             result["diff"] = {"before": {"lock": facts.get("previous_lock") if self.lock_changed else facts["lock"]},
                               "after": {"lock": facts["lock"]}}
@@ -414,7 +420,7 @@ class DeployLock(AwsResource):
                 self.lock_id, holder, run_id, new_lock["expires_at"])
             if not exists:
                 if self.check_mode:
-                    self.record("create lock table %s" % self.table)
+                    self.record(self.lock_sentence("create lock table %s" % self.table))
                     self.record(self.lock_sentence("write the deploy lock %s" % self.lock_id))
                     self.table_created = True
                     return self.finish(msg + " (check mode: nothing written)", new_lock, current, True, warnings)

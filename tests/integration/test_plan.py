@@ -40,7 +40,8 @@ def test_plan_lists_network_and_what_the_dependent_roles_would_create(plan):
         assert f"create topic tap-alerts-prod-{region}" in summary
     assert "create global database aurora-global-prod" in summary
     assert "secondary of aurora-global-prod" in summary
-    assert "create table in sa-east-1" in summary and "create replica in ap-northeast-2" in summary
+    assert "create table sessions-prod (sa-east-1, KMS key" in summary
+    assert "create replica ap-northeast-2 of table sessions-prod (KMS key" in summary
 
 
 def test_plan_output_has_no_raw_warning_objects_or_deprecations(plan):

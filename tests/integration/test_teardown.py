@@ -6,7 +6,8 @@ dev stack also uses, then:
     play of the primary region, which ends the run) and deletes nothing; it releases its deploy lock;
   * teardown with -e confirm_destroy=staging lifts the protection and deletes everything of staging
     except what is kept on purpose (final and automated Aurora snapshots, the backup vault with its
-    recovery points, the KMS key pending deletion and its alias), and the dev stack is untouched;
+    recovery points, and the KMS key with its alias: the final snapshot is encrypted with it, so it is not
+    scheduled for deletion), and the dev stack is untouched;
   * a second teardown changes nothing;
   * prod without confirm_destroy=prod is refused before any AWS call (against a request recorder).
 """
@@ -28,7 +29,9 @@ KEPT = {
         n.startswith(f"aurora-{ENV}-{REGION}-final") or n.startswith(f"rds:aurora-{ENV}-{REGION}") for n in names
     ),
     "backup_vault": lambda names: names == [f"tap-backup-{ENV}-{REGION}"],
-    "kms_key": lambda names: all(n.endswith("(PendingDeletion)") for n in names),
+    # The final snapshot is encrypted with the region's key: the teardown keeps the key (enabled) for it.
+    "kms_key": lambda names: len(names) == 1 and names[0].endswith("(Enabled)"),
+    "kms_key_enabled": lambda names: len(names) == 1,
     "kms_alias": lambda names: names == [f"alias/tap-{ENV}-{REGION}"],
 }
 
@@ -87,6 +90,9 @@ def test_confirmed_teardown_removes_staging_and_spares_dev(staging, aws):
     unexpected = {kind: names for kind, names in left.items() if kind not in KEPT or not KEPT[kind](names)}
     assert not unexpected, f"staging resources left after the teardown: {unexpected}"
     assert f"aurora-{ENV}-{REGION}-final" in " ".join(left.get("db_cluster_snapshot", [])), "no final snapshot"
+    text = " ".join(run.output.split())
+    kept = f"key alias/tap-{ENV}-{REGION} kept: it still encrypts DB cluster snapshot aurora-{ENV}-{REGION}-final"
+    assert kept in text, run.output[-6000:]
     assert not (staging["outputs"] / f"{ENV}.json").exists()
     assert deploy_lock(aws, ENV, REGION) is None
     assert dev_resources(aws) == dev_before, "the staging teardown changed the dev stack"
