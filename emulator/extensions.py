@@ -12,6 +12,8 @@ import importlib
 # Modules under emulator/ that expose install(); each patches one moto gap.
 EXTENSIONS: tuple[str, ...] = (
     "dynamodb_replicas",
+    # After dynamodb_replicas, whose replica groups it reads.
+    "dynamodb_replication",
     "apigatewayv2_gaps",
     "s3_policy_conditions",
     "kms_key_arns",

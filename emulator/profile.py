@@ -49,6 +49,7 @@ DEFAULT_DURATIONS: dict[str, float] = {
     "dynamodb.table.delete": 10.0,  # DELETING -> gone
     "dynamodb.replica.create": 300.0,  # a global table replica: CREATING -> ACTIVE (table UPDATING)
     "dynamodb.replica.delete": 180.0,
+    "dynamodb.replication": 1.0,  # an item written in one replica of a global table reaches the others
     "lambda.function.create": 60.0,  # a VPC function: Pending -> Active (network interfaces)
     "lambda.function.create.no_vpc": 2.0,  # any other function: Pending -> Active
     "lambda.function.update": 10.0,  # LastUpdateStatus InProgress -> Successful

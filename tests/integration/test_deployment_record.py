@@ -44,6 +44,9 @@ RECORD_KEYS = {
     "git_dirty",
     "inventory",
     "outputs",
+    "outcome",
+    "reason",
+    "rollout",
 }
 
 
@@ -99,6 +102,7 @@ def test_each_run_writes_one_record_and_the_last_are_listed(run_playbook, aws, i
     assert newest["inventory"] == {"primary": REGION, "regions": {REGION: "10.41.0.0/16"}}
     assert newest["outputs"] == OUTPUTS
     assert newest["holder"] and "@" in newest["holder"]
+    assert newest["outcome"] == "succeeded" and newest["reason"] is None and newest["rollout"] is None
     assert records[0]["run_id"] != newest["run_id"]
     # The lock was released at the end of each run.
     lock = aws("dynamodb", REGION).get_item(TableName="tap-deploy-locks", Key={"lock_id": {"S": ENV}})

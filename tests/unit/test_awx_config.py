@@ -21,12 +21,24 @@ def test_every_environment_has_a_project_inventory_with_the_shared_group_vars():
         assert env in yaml.safe_load((inventory / "hosts.yml").read_text())["all"]["children"]
 
 
-def test_actions_are_the_five_job_templates():
+def test_actions_are_the_seven_job_templates():
     actions = {a["action"]: a for a in OBJECTS["tap_awx_actions"]}
-    assert sorted(actions) == ["deploy", "drift", "plan", "teardown", "unlock"]
+    assert sorted(actions) == ["deploy", "drift", "plan", "rollout", "smoke", "teardown", "unlock"]
     assert actions["plan"]["job_type"] == "check" and actions["plan"]["diff_mode"]
     assert actions["drift"]["job_type"] == "check" and actions["drift"]["diff_mode"]
     assert actions["deploy"]["job_type"] == "run"
+    assert actions["smoke"]["job_type"] == "run" and actions["smoke"]["survey"] == "smoke"
+    assert actions["rollout"]["job_type"] == "run" and actions["rollout"]["survey"] == "rollout"
+
+
+@pytest.mark.parametrize(("survey", "role"), [("smoke", "smoke"), ("rollout", "rollout")])
+def test_survey_defaults_are_the_roles_defaults(survey, role):
+    """An operator who accepts every default runs what the CLI runs without -e."""
+    defaults = yaml.safe_load((REPO_ROOT / "roles" / role / "defaults" / "main.yml").read_text())
+    for question in yaml.safe_load((AWX / "surveys" / f"{survey}.yml").read_text())["spec"]:
+        assert question["default"] == defaults[question["variable"]], question["variable"]
+        if question["type"] == "integer":
+            assert question["min"] <= question["default"] <= question["max"]
 
 
 @pytest.mark.parametrize("action", OBJECTS["tap_awx_actions"], ids=lambda a: a["action"])
