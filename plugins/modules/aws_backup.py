@@ -137,6 +137,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 
 from ansible_collections.tap.multiregion.plugins.module_utils.base import AwsResource
 from ansible_collections.tap.multiregion.plugins.module_utils.base import Failure
+from ansible_collections.tap.multiregion.plugins.module_utils.base import show
 
 
 def rule_view(rule):
@@ -177,8 +178,21 @@ def rule_differences(current_rules, wanted_rule):
         return "rules %s -> %s" % (",".join(sorted(r.get("RuleName", "?") for r in current_rules or [])) or "none",
                                    want["rule_name"])
     have = rule_view(current_rules[0])
-    changed = ["%s %s -> %s" % (key, have.get(key), value) for key, value in want.items() if have.get(key) != value]
+    changed = ["%s %s -> %s" % (key, show(have.get(key)), show(value)) for key, value in want.items()
+               if have.get(key) != value]
     return "rule %s %s" % (want["rule_name"], ", ".join(changed)) if changed else ""
+
+
+def selection_differences(before, after):
+    """'iam_role_arn a -> b, resources add x, remove y' between two selection views."""
+    parts = []
+    if before.get("iam_role_arn") != after.get("iam_role_arn"):
+        parts.append("iam_role_arn %s -> %s" % (show(before.get("iam_role_arn")), show(after.get("iam_role_arn"))))
+    added = sorted(set(after.get("resources") or []) - set(before.get("resources") or []))
+    removed = sorted(set(before.get("resources") or []) - set(after.get("resources") or []))
+    if added or removed:
+        parts.append("resources " + ", ".join(["add %s" % r for r in added] + ["remove %s" % r for r in removed]))
+    return ", ".join(parts)
 
 
 def _plan_entry(plans, name):
@@ -338,9 +352,8 @@ class AwsBackup(AwsResource):
         if not wanted:
             sentence = "delete %s" % self.selection_label
         elif current:
-            changed = [k for k in ("iam_role_arn", "resources") if before.get(k) != after.get(k)]
-            sentence = "%s: %s (replaced: AWS cannot modify a selection)" % (self.selection_label, ", ".join(
-                "%s %s -> %s" % (k, before.get(k), after.get(k)) for k in changed))
+            sentence = "%s: %s (replaced: AWS cannot modify a selection)" % (
+                self.selection_label, selection_differences(before, after))
         else:
             sentence = "create %s (%d resources)" % (self.selection_label, len(wanted))
         if plan is None:  # check mode: the plan would be created first
