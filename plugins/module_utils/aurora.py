@@ -319,10 +319,13 @@ _INSTANCE_CHANGE_KEYS = {
 
 def updated_instance_view(view, changes):
     """instance_view() after the ModifyDBInstance parameters `changes` are applied (for diff and sentence)."""
+    return _applied(view, changes, _INSTANCE_CHANGE_KEYS)
+
+
+def _applied(view, changes, keys):
+    """view with the values of the API parameters in changes that keys maps to view keys."""
     after = dict(view)
-    for api_name, value in changes.items():
-        if api_name in _INSTANCE_CHANGE_KEYS:
-            after[_INSTANCE_CHANGE_KEYS[api_name]] = value
+    after.update((keys[api_name], value) for api_name, value in changes.items() if api_name in keys)
     return after
 
 
@@ -354,17 +357,13 @@ def one_zone_warning(cluster_identifier, zones, subnet_group, subnet_zones):
     zones = [z for z in zones if z]
     if len(zones) < 2 or len(set(zones)) > 1:
         return None
+    where = "availability zones: the %d instances of DB cluster %s are all in %s" % (
+        len(zones), cluster_identifier, zones[0])
     if len(set(subnet_zones or [])) < 2:
-        return (
-            "availability zones: the %d instances of DB cluster %s are all in %s; DB subnet group %s has subnets "
-            "in that zone only (add subnets of other zones to spread them)" % (len(zones), cluster_identifier,
-                                                                             zones[0], subnet_group)
-        )
-    return (
-        "availability zones: the %d instances of DB cluster %s are all in %s; AWS does not move an instance to "
-        "another zone (delete one and run again to create it in another zone)" % (len(zones), cluster_identifier,
-                                                                                 zones[0])
-    )
+        return "%s; DB subnet group %s has subnets in that zone only (add subnets of other zones to spread them)" % (
+            where, subnet_group)
+    return "%s; AWS does not move an instance to another zone (delete one and run again to create it in another " \
+        "zone)" % where
 
 
 def parameter_changes(current, wanted):
@@ -450,10 +449,7 @@ _CLUSTER_CHANGE_KEYS = {
 
 def updated_cluster_view(view, changes):
     """cluster_view() after the ModifyDBCluster parameters `changes` are applied (for the diff)."""
-    after = dict(view)
-    for api_name, value in changes.items():
-        if api_name in _CLUSTER_CHANGE_KEYS:
-            after[_CLUSTER_CHANGE_KEYS[api_name]] = value
+    after = _applied(view, changes, _CLUSTER_CHANGE_KEYS)
     if "VpcSecurityGroupIds" in changes:
         after["vpc_security_group_ids"] = sorted(changes["VpcSecurityGroupIds"])
     export = changes.get("CloudwatchLogsExportConfiguration")

@@ -40,7 +40,7 @@ description:
     who writes (RV(is_writer), RV(global_writer_region)).
   - With O(state=absent) the instances are deleted, the cluster leaves its global database and is deleted (with a
     final snapshot when O(final_snapshot_identifier) is set), then its parameter group. What is already being
-    deleted is not deleted again: a re-run waits for it and finishes the job. Deletion protection is only lifted
+    deleted is not deleted again; a re-run waits for it and finishes the job. Deletion protection is only lifted
     with O(disable_deletion_protection=true); otherwise the module refuses.
 author:
   - tap.multiregion maintainers (!UNKNOWN)
@@ -225,9 +225,7 @@ options:
     type: bool
     default: true
   wait_timeout:
-    description:
-      - Seconds to wait. Progress is polled every 10 seconds (the environment variable C(TAP_WAIT_POLL_SECONDS)
-        of the controller sets another interval).
+    description: Seconds to wait.
     type: int
     default: 3600
 extends_documentation_fragment:
@@ -237,6 +235,8 @@ extends_documentation_fragment:
   - amazon.aws.boto3
   - tap.multiregion.attributes
 notes:
+  - Waits poll AWS every 10 seconds; the controller's environment variable C(TAP_WAIT_POLL_SECONDS) sets another
+    interval (docs/architecture.md).
   - O(tags) apply to the cluster, its instances, its parameter group (at creation) and the global primary's secret.
   - The global primary's secret is kept on O(state=absent) so that a final snapshot can be restored with its
     credentials; delete it separately when it is no longer needed.

@@ -15,13 +15,13 @@ version_added: 0.1.0
 description:
   - Ensures the Aurora global cluster O(global_cluster_identifier). When it does not exist it is created from the
     primary DB cluster O(source_db_cluster_identifier) (C(CreateGlobalCluster) with C(SourceDBClusterIdentifier)),
-    which becomes its writer; secondaries then join it with M(tap.multiregion.aurora_cluster) (O(role=secondary)).
-  - The source cluster must be available to be the source: the module waits for it (progress lines,
+    which becomes its writer; secondaries then join it with M(tap.multiregion.aurora_cluster) (C(role=secondary)).
+  - The source cluster must be available to be the source; the module waits for it (progress lines,
     O(wait_timeout)), even with O(wait=false).
   - Reports the members (writer first) and the writer's region. An existing global cluster is compared
     (deletion protection, tags) and only what differs is changed; a re-run changes nothing.
   - After a switchover (or failover) any member may be the writer. The module takes the current writer as the
-    primary: the source of an existing global cluster is not compared, no drift is reported for who writes, and
+    primary. The source of an existing global cluster is not compared, no drift is reported for who writes, and
     nothing moves the writer back or detaches a member.
   - With O(state=absent) every member is detached (C(RemoveFromGlobalCluster) in the member's region), the
     readers first and, once they are gone, the writer, then the global cluster is deleted. The detached clusters
@@ -66,9 +66,7 @@ options:
     type: bool
     default: true
   wait_timeout:
-    description:
-      - Seconds to wait. Progress is polled every 10 seconds (the environment variable C(TAP_WAIT_POLL_SECONDS)
-        of the controller sets another interval).
+    description: Seconds to wait.
     type: int
     default: 1800
 extends_documentation_fragment:
@@ -77,6 +75,9 @@ extends_documentation_fragment:
   - amazon.aws.tags
   - amazon.aws.boto3
   - tap.multiregion.attributes
+notes:
+  - Waits poll AWS every 10 seconds; the controller's environment variable C(TAP_WAIT_POLL_SECONDS) sets another
+    interval (docs/architecture.md).
 """
 
 EXAMPLES = r"""

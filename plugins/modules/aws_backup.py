@@ -311,8 +311,8 @@ class AwsBackup(AwsResource):
             request = dict(BackupPlan={"BackupPlanName": p["plan_name"], "Rules": [rule]})
             if p["tags"]:
                 request["BackupPlanTags"] = p["tags"]
-            sentence = "create %s (%s, %s, %d days)" % (self.plan_label, p["rule_name"], p["schedule_expression"],
-                                                         p["retention_days"])
+            sentence = "create %s (%s, %s, %d days)" % (
+                self.plan_label, p["rule_name"], p["schedule_expression"], p["retention_days"])
             return {}, after, self.write(sentence, self.backup.create_backup_plan, **request)
 
         rules = plan["BackupPlan"].get("Rules", [])

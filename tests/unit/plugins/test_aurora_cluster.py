@@ -14,7 +14,7 @@ from aurora_support import MONITORING_ROLE
 from aurora_support import Transitions
 from aurora_support import cluster_args
 from aurora_support import make_network
-from aurora_support import quick_polls  # noqa: F401 - a fixture
+from aurora_support import quick_polls  # noqa: F401  # pylint: disable=unused-import  # a fixture
 from aurora_support import recorded_calls
 from aurora_support import warning_texts
 from aurora_support import writes
@@ -410,9 +410,9 @@ def test_instances_already_deleting_are_not_deleted_again(aws, run_module, creat
     monkeypatch.undo()
     assert not result.get("failed"), result
     assert transitions.refused == []
-    assert [(c[1], c[3].get("DBInstanceIdentifier") or c[3].get("DBClusterIdentifier")) for c in transitions.calls
-            if c[1] in ("DeleteDBInstance", "DeleteDBCluster")] == [("DeleteDBInstance", f"{name}-2"),
-                                                                     ("DeleteDBCluster", name)]
+    deletes = [(c[1], c[3].get("DBInstanceIdentifier") or c[3].get("DBClusterIdentifier")) for c in transitions.calls
+               if c[1] in ("DeleteDBInstance", "DeleteDBCluster")]
+    assert deletes == [("DeleteDBInstance", f"{name}-2"), ("DeleteDBCluster", name)]
     assert result["changes"] == [
         f"delete DB instance {name}-2",
         f"delete DB cluster {name} (no final snapshot)",

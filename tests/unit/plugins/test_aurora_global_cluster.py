@@ -13,7 +13,7 @@ from aurora_support import Transitions
 from aurora_support import cluster_args
 from aurora_support import flip_writer
 from aurora_support import make_network
-from aurora_support import quick_polls  # noqa: F401 - a fixture
+from aurora_support import quick_polls  # noqa: F401  # pylint: disable=unused-import  # a fixture
 from aurora_support import recorded_calls
 from aurora_support import warning_texts
 from aurora_support import writes
@@ -195,8 +195,8 @@ def test_absent_detaches_members_then_deletes(aws, run_module, global_db):
     assert run_module(aurora_global_cluster.main, absent, region=PRIMARY)["changed"] is False
 
 
-def test_drift_of_the_global_cluster_is_reported_in_check_mode_without_a_write(aws, run_module, global_db,
-                                                                              emulator_url):
+def test_drift_of_the_global_cluster_is_reported_in_check_mode_without_a_write(
+        aws, run_module, global_db, emulator_url):
     gid = global_db["gid"]
     aws("rds", PRIMARY).modify_global_cluster(GlobalClusterIdentifier=gid, DeletionProtection=True)
     mark = control.last_call_seq(emulator_url)
