@@ -422,7 +422,7 @@ class AuroraCluster(ClusterInstances):
             self, self.rds, self.group_name, group, parameters, p["parameter_group_family"], p["parameters"],
             p["parameter_apply_method"], "Cluster parameters of %s (tap.multiregion)" % self.identifier, p["tags"])
 
-        password, reset = None, False
+        password, reset, secret_arn = None, False, None
         if self.global_id and not self.secondary:
             reset = cluster is not None and (bool(cluster.get("MasterUserSecret")) or secret is None)
             if reset and not self.is_writer:
@@ -440,7 +440,7 @@ class AuroraCluster(ClusterInstances):
         if cluster is None:
             cluster, instances, before, after = self.create(password, global_cluster)
         else:
-            cluster, instances, before, after = self.converge(cluster, instances, password if reset else None)
+            cluster, instances, before, after = self.converge(cluster, instances, reset, password)
         if not self.global_id:
             secret_arn = ((cluster or {}).get("MasterUserSecret") or {}).get("SecretArn")
         before = dict(before, parameters=params_before) if before else {}
@@ -512,7 +512,7 @@ class AuroraCluster(ClusterInstances):
         view = plan.desired_cluster_view(p, bool(self.global_id), self.secondary)
         return cluster, instances, {}, dict(cluster=view, instances=after)
 
-    def converge(self, cluster, instances, password):
+    def converge(self, cluster, instances, reset, password):
         p = self.params
         cluster, instances, ready = self.settle(cluster, instances)
         written = len(self.changes)
@@ -522,8 +522,9 @@ class AuroraCluster(ClusterInstances):
         if self.global_id and not self.secondary and self.is_writer and cluster.get("MasterUserSecret"):
             changes["ManageMasterUserPassword"] = False  # not allowed in a global database: the module's secret
         extra = []
-        if password:
-            changes["MasterUserPassword"] = password
+        if reset:  # the password is known outside check mode only
+            if password:
+                changes["MasterUserPassword"] = password
             extra.append("master password reset from secret %s" % p["master_user_secret_name"])
         member = plan.global_cluster_name(cluster.get("GlobalClusterIdentifier"))
         if self.secondary and member != self.global_id:
@@ -531,7 +532,7 @@ class AuroraCluster(ClusterInstances):
                       "cannot join a global database as a secondary (recreate it)" % (self.label, self.global_id))
         before = plan.cluster_view(cluster)
         after = plan.updated_cluster_view(before, changes)
-        if changes:
+        if changes or extra:
             self.change(ready, cluster, plan.change_sentence(self.label, plan.changed_attributes(before, after), extra),
                         self.rds.modify_db_cluster, DBClusterIdentifier=self.identifier,
                         ApplyImmediately=p["apply_immediately"], **changes)

@@ -211,6 +211,10 @@ class AuroraGlobalCluster(RdsResource):
             request["SourceDBClusterIdentifier"] = source
             arn = parse_aws_arn(source)
             how = "from DB cluster %s in %s" % (arn["resource_id"], arn["region"])
+        elif self.check_mode:  # planned before the primary cluster exists: it has no ARN yet
+            self.record("create %s (from its primary cluster, once that exists)" % self.label)
+            self.set_diff({}, {"global_cluster_identifier": self.identifier})
+            return None
         elif p["engine"]:
             request["Engine"] = p["engine"]
             if p["engine_version"]:

@@ -286,3 +286,22 @@ def test_a_secondary_joins_once_the_global_cluster_is_available_and_wait_false_r
     monkeypatch.undo()
     assert done["changed"] is False and waiting.writes() == []
     assert done["cluster"]["status"] == "available" and done["global_writer_region"] == PRIMARY
+
+
+def test_a_lost_master_secret_is_created_again_and_the_writer_gets_its_password(aws, run_module, global_db):
+    secret, primary_name = global_db["secret"], global_db["primary"]["cluster_identifier"]
+    secrets = aws("secretsmanager", PRIMARY)
+    secrets.remove_regions_from_replication(SecretId=secret, RemoveReplicaRegions=[SECONDARY])
+    secrets.delete_secret(SecretId=secret, ForceDeleteWithoutRecovery=True)
+    key = global_db["primary_net"]["key"]
+    expected = [
+        f"create secret {secret} (master credentials, key {key} replicated to {SECONDARY})",
+        f"DB cluster {primary_name}: master password reset from secret {secret}",
+    ]
+    plan = run_module(aurora_cluster.main, global_db["primary"], region=PRIMARY, check_mode=True)
+    assert plan["changes"] == expected
+    result = run_module(aurora_cluster.main, global_db["primary"], region=PRIMARY)
+    assert result["changes"] == expected
+    password = json.loads(secrets.get_secret_value(SecretId=secret)["SecretString"])["password"]
+    assert password not in json.dumps(result)
+    assert run_module(aurora_cluster.main, global_db["primary"], region=PRIMARY)["changed"] is False
