@@ -224,19 +224,14 @@ options:
         global cluster to be available before a secondary joins it, a member to leave before it is deleted).
     type: bool
     default: true
-  wait_timeout:
-    description: Seconds to wait.
-    type: int
-    default: 3600
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.tags
   - amazon.aws.boto3
   - tap.multiregion.attributes
+  - tap.multiregion.waits
 notes:
-  - Waits poll AWS every 10 seconds; the controller's environment variable C(TAP_WAIT_POLL_SECONDS) sets another
-    interval (docs/architecture.md).
   - O(tags) apply to the cluster, its instances, its parameter group (at creation) and the global primary's secret.
   - The global primary's secret is kept on O(state=absent) so that a final snapshot can be restored with its
     credentials; delete it separately when it is no longer needed.

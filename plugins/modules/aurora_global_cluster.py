@@ -65,19 +65,13 @@ options:
         cluster is deleted (AWS refuses it otherwise).
     type: bool
     default: true
-  wait_timeout:
-    description: Seconds to wait.
-    type: int
-    default: 1800
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.tags
   - amazon.aws.boto3
   - tap.multiregion.attributes
-notes:
-  - Waits poll AWS every 10 seconds; the controller's environment variable C(TAP_WAIT_POLL_SECONDS) sets another
-    interval (docs/architecture.md).
+  - tap.multiregion.waits
 """
 
 EXAMPLES = r"""
@@ -294,7 +288,7 @@ def main():
         state=dict(type="str", choices=["present", "absent"], default="present"),
         disable_deletion_protection=dict(type="bool", default=False),
         wait=dict(type="bool", default=True),
-        wait_timeout=dict(type="int", default=1800),
+        wait_timeout=dict(type="int", default=3600),
         tags=dict(type="dict", aliases=["resource_tags"]),
         purge_tags=dict(type="bool", default=True),
     )
