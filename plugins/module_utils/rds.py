@@ -13,6 +13,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import time
+
 from ansible_collections.amazon.aws.plugins.module_utils.arn import parse_aws_arn
 
 from ansible_collections.tap.multiregion.plugins.module_utils.aurora import STUCK_STATES
@@ -25,14 +27,19 @@ from ansible_collections.tap.multiregion.plugins.module_utils.base import poll_s
 
 
 class AnyOf(Propagation):
-    """Several propagation rules for one write: retried while any of them matches (the longest time)."""
+    """Several propagation rules for one write: retried while a rule matches, each for its own time.
+
+    Made for one write, right before it: a rule's time counts from then.
+    """
 
     def __init__(self, *rules):
         super(AnyOf, self).__init__((), seconds=max(r.seconds for r in rules), delay=min(r.delay for r in rules))
         self.rules = rules
+        self.started = time.time()
 
     def matches(self, error):
-        return any(rule.matches(error) for rule in self.rules)
+        elapsed = time.time() - self.started
+        return any(rule.matches(error) and elapsed < rule.seconds for rule in self.rules)
 
 
 def cluster_busy(seconds):

@@ -488,3 +488,19 @@ def test_placement_and_sentence_helpers():
         {"DBClusterArn": "arn:aws:rds:us-east-1:1:cluster:a", "IsWriter": False}]})
     assert (writer["region"], writer["db_cluster_identifier"]) == ("eu-west-1", "b")
     assert aurora_utils.writer_of(None) is None
+
+
+def test_any_of_retries_each_propagation_rule_for_its_own_time(monkeypatch):
+    from ansible_collections.tap.multiregion.plugins.module_utils import base, rds
+
+    clock = [1000.0]
+    monkeypatch.setattr(rds.time, "time", lambda: clock[0])
+    either = rds.AnyOf(base.Propagation(["A"], seconds=10), base.Propagation(["B"], seconds=100))
+
+    def error(code):
+        return ClientError({"Error": {"Code": code, "Message": "m"}}, "CreateDBInstance")
+
+    clock[0] += 50
+    assert not either.matches(error("A")) and either.matches(error("B")) and not either.matches(error("C"))
+    clock[0] += 60
+    assert not either.matches(error("B"))
