@@ -504,3 +504,48 @@ def test_any_of_retries_each_propagation_rule_for_its_own_time(monkeypatch):
     assert not either.matches(error("A")) and either.matches(error("B")) and not either.matches(error("C"))
     clock[0] += 60
     assert not either.matches(error("B"))
+
+
+@pytest.mark.usefixtures("quick_polls")
+def test_under_the_aws_profile_no_change_is_refused_and_waiting_runs_find_nothing_to_do(aws_profile):
+    """Start early, wait late, change, change again at once, tear down without waiting and finish the job.
+
+    Against the aws-profile emulator: as far as it models AWS's RDS states (creating, modifying, deleting,
+    configuring-enhanced-monitoring) and refusals, no write of the module may be refused.
+    """
+    from support import FAKE_CREDENTIALS, call_module
+
+    name, region = "aurora-rehearsed", REGION
+    connection = dict(region=region, endpoint_url=aws_profile.url, access_key=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+                      secret_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"])
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                  "Principal": {"Service": "monitoring.rds.amazonaws.com"}}]}
+    aws_profile.client("iam").create_role(RoleName=MONITORING_ROLE.rsplit("/", 1)[-1],
+                                          AssumeRolePolicyDocument=json.dumps(trust))
+
+    def run(args, **kwargs):
+        return call_module(aurora_cluster.main, dict(connection, **args), **kwargs)
+
+    args = cluster_args(name, make_network(aws_profile.client, region, name), wait=False)
+    started = run(args)
+    assert not started.get("failed"), started
+    assert started["cluster"]["status"] in ("creating", "available")
+    assert {i["availability_zone"] for i in started["instances"]} == {"ca-central-1a", "ca-central-1b"}
+    waited = run(dict(args, wait=True))
+    assert waited["changed"] is False, waited["changes"]
+    assert [i["status"] for i in waited["instances"]] == ["available", "available"]
+    changed = dict(args, wait=True, backup_retention_period=7, instance_class="db.r5.xlarge")
+    assert run(changed)["changes"] == [
+        f"DB cluster {name}: backup_retention_period 1 -> 7",
+        f"DB instance {name}-1: db_instance_class db.r5.large -> db.r5.xlarge",
+        f"DB instance {name}-2: db_instance_class db.r5.large -> db.r5.xlarge",
+    ]
+    assert run(dict(changed, port=3307))["changes"] == [f"DB cluster {name}: port 3306 -> 3307"]
+
+    absent = dict(cluster_identifier=name, state="absent", wait=False)
+    assert run(absent)["changes"] == [f"delete DB instance {name}-1", f"delete DB instance {name}-2",
+                                      f"delete DB cluster {name} (no final snapshot)"]
+    assert run(dict(absent, wait=True))["changes"] == [f"delete DB cluster parameter group {name}"]
+    assert run(dict(absent, wait=True))["changed"] is False
+    refused = [c for c in aws_profile.calls() if c["kind"] == "write" and c["status"] >= 400]
+    assert refused == []
