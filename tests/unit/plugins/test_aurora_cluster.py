@@ -518,7 +518,8 @@ def test_under_the_aws_profile_no_change_is_refused_and_waiting_runs_find_nothin
     name, region = "aurora-rehearsed", REGION
     connection = dict(region=region, endpoint_url=aws_profile.url, access_key=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
                       secret_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"])
-    statement = {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": "monitoring.rds.amazonaws.com"}}
+    principal = {"Service": "monitoring.rds.amazonaws.com"}
+    statement = {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": principal}
     trust = {"Version": "2012-10-17", "Statement": [statement]}
     aws_profile.client("iam").create_role(RoleName=MONITORING_ROLE.rsplit("/", 1)[-1],
                                           AssumeRolePolicyDocument=json.dumps(trust))
