@@ -3,8 +3,9 @@
 # Apache License 2.0 (see LICENSE)
 """Pure comparison logic of the aurora_cluster and aurora_global_cluster modules.
 
-Nothing here calls AWS: the modules describe once, these functions say what differs
-and which ModifyDBCluster / ModifyDBInstance parameters converge it.
+Nothing here calls AWS: the modules describe once, these functions say what differs, which
+ModifyDBCluster / ModifyDBInstance parameters converge it, in which availability zones new
+instances go, and who writes in a global database.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -13,12 +14,34 @@ __metaclass__ = type
 
 import re
 
+from ansible_collections.amazon.aws.plugins.module_utils.arn import parse_aws_arn
+
+from ansible_collections.tap.multiregion.plugins.module_utils.base import show
+
 # Log types Aurora MySQL can export to CloudWatch Logs.
 AURORA_MYSQL_LOG_TYPES = ("audit", "error", "general", "slowquery", "iam-db-auth-error", "instance")
 # Master user names Aurora MySQL reserves or that we refuse as too guessable.
 FORBIDDEN_MASTER_USERNAMES = ("admin", "root", "rdsadmin", "mysql.sys", "mysql.session", "mysql.infoschema")
 # Characters a master password for Aurora MySQL must not contain (AWS rule), plus shell/URL troublemakers.
 PASSWORD_EXCLUDED_CHARACTERS = "/@\"' \\`%"
+# Statuses of DB clusters and instances (AWS's status lists) that waiting does not end: the module fails
+# naming the status instead of waiting for "available" until its timeout.
+STUCK_STATES = frozenset([
+    "stopped", "failed", "cloning-failed", "migration-failed", "insufficient-capacity", "restore-error",
+    "storage-full", "inaccessible-encryption-credentials", "inaccessible-encryption-credentials-recoverable",
+    "incompatible-network", "incompatible-option-group", "incompatible-parameters", "incompatible-restore",
+])
+
+
+def status_of(resource):
+    """Status of a described DB cluster (Status) or DB instance (DBInstanceStatus)."""
+    resource = resource or {}
+    return resource.get("Status") or resource.get("DBInstanceStatus")
+
+
+def is_burstable(instance_class):
+    """db.t2/db.t3/db.t4g...: the burstable classes AWS does not take in a global database."""
+    return bool(re.match(r"^db\.t\d", instance_class or ""))
 
 
 def version_key(version):
@@ -44,7 +67,7 @@ def global_cluster_name(value):
     if not value:
         return None
     if value.startswith("arn:"):
-        return value.rsplit(":", 1)[-1]
+        return (parse_aws_arn(value) or {}).get("resource_id") or value
     return value
 
 
@@ -205,6 +228,17 @@ def cluster_modifications(current, params, global_member, secondary):
     return changes, warnings
 
 
+def changed_attributes(before, after):
+    """[(key, before, after)] for the keys of after whose value differs from before's, in after's order."""
+    return [(key, before.get(key), value) for key, value in after.items() if before.get(key) != value]
+
+
+def change_sentence(label, differences, extra=()):
+    """'<label>: a 1 -> 2, b x -> y' for one call that changes several attributes (values shortened)."""
+    parts = ["%s %s -> %s" % (key, show(old), show(new)) for key, old, new in differences]
+    return "%s: %s" % (label, ", ".join(parts + list(extra)))
+
+
 def instance_view(instance):
     if not instance:
         return {}
@@ -271,6 +305,67 @@ def instance_modifications(current, params):
     return changes, warnings
 
 
+# ModifyDBInstance parameter -> instance_view key.
+_INSTANCE_CHANGE_KEYS = {
+    "DBInstanceClass": "db_instance_class",
+    "PubliclyAccessible": "publicly_accessible",
+    "MonitoringInterval": "monitoring_interval",
+    "MonitoringRoleArn": "monitoring_role_arn",
+    "EnablePerformanceInsights": "performance_insights_enabled",
+    "PerformanceInsightsKMSKeyId": "performance_insights_kms_key_id",
+    "PerformanceInsightsRetentionPeriod": "performance_insights_retention_period",
+}
+
+
+def updated_instance_view(view, changes):
+    """instance_view() after the ModifyDBInstance parameters `changes` are applied (for diff and sentence)."""
+    return _applied(view, changes, _INSTANCE_CHANGE_KEYS)
+
+
+def _applied(view, changes, keys):
+    """view with the values of the API parameters in changes that keys maps to view keys."""
+    after = dict(view)
+    after.update((keys[api_name], value) for api_name, value in changes.items() if api_name in keys)
+    return after
+
+
+def place_instances(new_identifiers, instance_zones, subnet_zones):
+    """{identifier: zone} for new instances: each in the subnet group's zone its cluster uses least.
+
+    instance_zones: zones of the cluster's instances that stay; subnet_zones: zones of the DB subnet group.
+    Ties go to the first zone in name order, so a cluster's two instances land in two zones. None when
+    the subnet group reports no zone (AWS then chooses).
+    """
+    zones = sorted(set(z for z in subnet_zones or [] if z))
+    used = dict((zone, 0) for zone in zones)
+    for zone in instance_zones or []:
+        if zone in used:
+            used[zone] += 1
+    placement = {}
+    for identifier in new_identifiers:
+        if not zones:
+            placement[identifier] = None
+            continue
+        zone = min(zones, key=lambda z: (used[z], z))
+        placement[identifier] = zone
+        used[zone] += 1
+    return placement
+
+
+def one_zone_warning(cluster_identifier, zones, subnet_group, subnet_zones):
+    """A warning when two or more instances all sit in one availability zone (None otherwise)."""
+    zones = [z for z in zones if z]
+    if len(zones) < 2 or len(set(zones)) > 1:
+        return None
+    where = "availability zones: the %d instances of DB cluster %s are all in %s" % (
+        len(zones), cluster_identifier, zones[0])
+    if len(set(subnet_zones or [])) < 2:
+        return "%s; DB subnet group %s has subnets in that zone only (add subnets of other zones to spread them)" % (
+            where, subnet_group)
+    return "%s; AWS does not move an instance to another zone (delete one and run again to create it in another " \
+        "zone)" % where
+
+
 def parameter_changes(current, wanted):
     """Parameters (name -> value) whose current value differs from the wanted one.
 
@@ -320,13 +415,19 @@ def global_members(global_cluster):
     members = []
     for member in (global_cluster or {}).get("GlobalClusterMembers") or []:
         arn = member["DBClusterArn"]
+        parsed = parse_aws_arn(arn) or {}
         members.append({
             "db_cluster_arn": arn,
-            "db_cluster_identifier": arn.rsplit(":", 1)[-1],
-            "region": arn.split(":")[3] if arn.count(":") >= 6 else None,
+            "db_cluster_identifier": parsed.get("resource_id"),
+            "region": parsed.get("region") or None,
             "is_writer": bool(member.get("IsWriter")),
         })
     return sorted(members, key=lambda m: (not m["is_writer"], m["db_cluster_arn"]))
+
+
+def writer_of(global_cluster):
+    """The writer member of a described global cluster (global_members() entry), or None."""
+    return next((m for m in global_members(global_cluster) if m["is_writer"]), None)
 
 
 # ModifyDBCluster parameter -> cluster_view key (parameters that carry secrets are deliberately absent).
@@ -348,10 +449,7 @@ _CLUSTER_CHANGE_KEYS = {
 
 def updated_cluster_view(view, changes):
     """cluster_view() after the ModifyDBCluster parameters `changes` are applied (for the diff)."""
-    after = dict(view)
-    for api_name, value in changes.items():
-        if api_name in _CLUSTER_CHANGE_KEYS:
-            after[_CLUSTER_CHANGE_KEYS[api_name]] = value
+    after = _applied(view, changes, _CLUSTER_CHANGE_KEYS)
     if "VpcSecurityGroupIds" in changes:
         after["vpc_security_group_ids"] = sorted(changes["VpcSecurityGroupIds"])
     export = changes.get("CloudwatchLogsExportConfiguration")

@@ -13,7 +13,7 @@ A module is a subclass of AwsResource with a ``present`` (and usually ``absent``
   and is the one place where check mode skips the call; ``propagating`` retries a write while AWS
   has not yet propagated a new role, key policy or permission;
 * ``sync_tags``: one tag comparison (amazon.aws's compare_aws_tags: ``aws:`` tags never touched);
-* ``wait_until``: polling with a timeout and progress lines;
+* ``wait_until``: polling with a timeout and progress lines (poll interval: ``TAP_WAIT_POLL_SECONDS``);
 * one exit: ``changed``, ``changes`` (list of sentences), ``diff`` (in diff mode) and the facts the
   state method returns; one failure path that also names the changes made before it.
 
@@ -26,6 +26,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import os
 import threading
 import time
 
@@ -50,6 +51,10 @@ from ansible_collections.tap.multiregion.plugins.module_utils import clients
 MAX_CONCURRENT_READS = 8
 # Wall seconds between two progress lines of one wait.
 PROGRESS_EVERY = 30.0
+# Seconds between two polls of a wait, unless the environment variable below says otherwise: the
+# benchmark and rehearsals against the time-scaled emulator set it lower (AWS needs no faster poll).
+DEFAULT_POLL_SECONDS = 10.0
+POLL_SECONDS_VARIABLE = "TAP_WAIT_POLL_SECONDS"
 # Longest value shown in a change sentence before it is shortened.
 SENTENCE_VALUE_LENGTH = 60
 
@@ -286,16 +291,18 @@ class AwsResource(object):
             except Exception:  # pylint: disable=broad-except  # progress must never fail a run
                 pass
 
-    def wait_until(self, what, done, timeout=None, poll=None):
+    def wait_until(self, what, done, timeout=None, poll=None, needed=False):
         """Poll done() until it returns a true value (returned) or the timeout passes (Failure).
 
-        Nothing is waited for in check mode or when the module's ``wait`` option is false
-        (returns None then). timeout/poll default to the module's wait_timeout / a poll of 10 s.
+        Nothing is waited for in check mode, nor when the module's ``wait`` option is false unless
+        ``needed`` (a later call of this run needs the state, e.g. a member must leave its global
+        cluster before the cluster can be deleted); None is returned then. timeout defaults to the
+        module's wait_timeout; poll to TAP_WAIT_POLL_SECONDS from the environment, else 10 s.
         """
-        if self.check_mode or self.params.get("wait") is False:
+        if self.check_mode or (self.params.get("wait") is False and not needed):
             return None
         timeout = timeout if timeout is not None else self.params.get("wait_timeout") or 900
-        poll = poll if poll is not None else 10.0
+        poll = poll if poll is not None else poll_seconds()
         started = time.time()
         last_progress = started
         while True:
@@ -357,6 +364,21 @@ class AwsResource(object):
         if failure.error is not None:
             self.module.fail_json_aws(failure.error, msg="Failed to %s" % failure.what, **extra)
         self.module.fail_json(msg=failure.what, **extra)
+
+
+def poll_seconds():
+    """Seconds between two polls of a wait: TAP_WAIT_POLL_SECONDS when set (a positive number), else 10."""
+    raw = os.environ.get(POLL_SECONDS_VARIABLE, "").strip()
+    if not raw:
+        return DEFAULT_POLL_SECONDS
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if value <= 0:
+        raise Failure("%s: %r is not allowed; a positive number of seconds (default %g)"
+                      % (POLL_SECONDS_VARIABLE, raw, DEFAULT_POLL_SECONDS))
+    return value
 
 
 def _as_tuple(value):

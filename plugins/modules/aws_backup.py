@@ -14,13 +14,14 @@ short_description: Ensure an encrypted AWS Backup vault, a scheduled backup plan
 version_added: 0.1.0
 description:
   - In one invocation ensures an AWS Backup vault encrypted with a customer managed KMS key, a backup plan with one
-    scheduled rule into that vault (recovery points kept I(retention_days) days) and a resource selection of the
-    plan (the resources by ARN, backed up with the IAM role I(iam_role_arn)).
+    scheduled rule into that vault (recovery points kept O(retention_days) days) and a resource selection of the
+    plan (the resources by ARN, backed up with the IAM role O(iam_role_arn)).
   - Compares what exists and changes only what differs (C(UpdateBackupPlan) for the rule; a selection, which AWS
     cannot modify, is replaced; tags). A run with nothing to change makes no write call and reports
-    C(changed=false), in check mode too.
-  - With I(state=absent) the selection and the plan are deleted; the vault is kept (it holds the recovery points)
-    unless I(delete_vault=true) and it is empty.
+    C(changed=false), in check mode too. Reads that do not depend on each other are made at the same time
+    (the vault and the plan list; then the tags, the plan and its selections).
+  - With O(state=absent) the selection and the plan are deleted; the vault is kept (it holds the recovery points)
+    unless O(delete_vault=true) and it is empty.
 author:
   - tap.multiregion maintainers (!UNKNOWN)
 options:
@@ -46,7 +47,7 @@ options:
     type: str
     default: cron(0 5 ? * * *)
   retention_days:
-    description: Days each recovery point is kept. Required when I(state=present).
+    description: Days each recovery point is kept. Required when O(state=present).
     type: int
   start_window_minutes:
     description: Minutes after the scheduled time within which a backup must start. Left to AWS when not set.
@@ -59,7 +60,7 @@ options:
     type: str
     default: resources
   iam_role_arn:
-    description: IAM role AWS Backup assumes to back up the resources. Required when I(resources) is not empty.
+    description: IAM role AWS Backup assumes to back up the resources. Required when O(resources) is not empty.
     type: str
   resources:
     description: ARNs of the resources the plan backs up. Without resources the plan has no selection.
@@ -72,22 +73,17 @@ options:
     choices: [present, absent]
     default: present
   delete_vault:
-    description: With I(state=absent), also delete the vault (AWS refuses while it holds recovery points).
+    description: With O(state=absent), also delete the vault (AWS refuses while it holds recovery points).
     type: bool
     default: false
-  tags:
-    description: Tags of the vault and the plan.
-    type: dict
-    aliases: [resource_tags]
-  purge_tags:
-    description: Remove tags that are not in I(tags).
-    type: bool
-    default: true
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
+  - amazon.aws.tags
   - amazon.aws.boto3
   - tap.multiregion.attributes
+notes:
+  - AWS cannot change the key of an existing vault; a different O(kms_key_arn) is reported as a warning.
 """
 
 EXAMPLES = r"""
@@ -107,6 +103,14 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+changes:
+  description: One sentence per change made (or, in check mode, that would be made), naming the resource and attribute.
+  returned: always
+  type: list
+  elements: str
+  sample:
+    - create backup vault tap-backup-prod-us-east-1 (key arn:aws:kms:us-east-1:123456789012:key/0a1b)
+    - "backup plan tap-backup-prod-us-east-1: rule daily delete_after_days 7 -> 30"
 vault_arn:
   description: ARN of the backup vault.
   returned: when the vault exists (not a check-mode creation)
@@ -127,32 +131,13 @@ selection_id:
   description: Id of the resource selection.
   returned: state=present, with resources (not a check-mode creation)
   type: str
-warnings:
-  description: Differences AWS does not allow to change (the vault's key).
-  returned: when there are some
-  type: list
-  elements: str
 """
 
-try:
-    from botocore.exceptions import BotoCoreError
-    from botocore.exceptions import ClientError
-except ImportError:
-    pass  # handled by AnsibleAWSModule
-
-# Not module.warn: amazon.aws 10's AnsibleAWSModule also copies its warnings into the result,
-# which ansible-core 2.19 answers with a deprecation warning.
-from ansible.module_utils.common.warnings import warn
-
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
-
-@AWSRetry.jittered_backoff()
-def _paginate(client, operation, **params):
-    return client.get_paginator(operation).paginate(**params).build_full_result()
+from ansible_collections.tap.multiregion.plugins.module_utils.base import AwsResource
+from ansible_collections.tap.multiregion.plugins.module_utils.base import Failure
+from ansible_collections.tap.multiregion.plugins.module_utils.base import show
 
 
 def rule_view(rule):
@@ -186,214 +171,110 @@ def desired_rule(params):
     return rule
 
 
-def rules_differ(current_rules, wanted_rule):
-    """True unless the plan has exactly one rule whose managed fields equal the wanted rule's."""
+def rule_differences(current_rules, wanted_rule):
+    """'rule <name> key a -> b, ...' describing how the plan's rules differ from the one wanted rule; '' if equal."""
+    want = rule_view(wanted_rule)
     if len(current_rules or []) != 1:
-        return True
-    have, want = rule_view(current_rules[0]), rule_view(wanted_rule)
-    return any(have.get(key) != value for key, value in want.items())
+        return "rules %s -> %s" % (",".join(sorted(r.get("RuleName", "?") for r in current_rules or [])) or "none",
+                                   want["rule_name"])
+    have = rule_view(current_rules[0])
+    changed = ["%s %s -> %s" % (key, show(have.get(key)), show(value)) for key, value in want.items()
+               if have.get(key) != value]
+    return "rule %s %s" % (want["rule_name"], ", ".join(changed)) if changed else ""
 
 
-class AwsBackup:
+def selection_differences(before, after):
+    """'iam_role_arn a -> b, resources add x, remove y' between two selection views."""
+    parts = []
+    if before.get("iam_role_arn") != after.get("iam_role_arn"):
+        parts.append("iam_role_arn %s -> %s" % (show(before.get("iam_role_arn")), show(after.get("iam_role_arn"))))
+    added = sorted(set(after.get("resources") or []) - set(before.get("resources") or []))
+    removed = sorted(set(before.get("resources") or []) - set(after.get("resources") or []))
+    if added or removed:
+        parts.append("resources " + ", ".join(["add %s" % r for r in added] + ["remove %s" % r for r in removed]))
+    return ", ".join(parts)
+
+
+def _plan_entry(plans, name):
+    matches = [p for p in plans if p.get("BackupPlanName") == name and not p.get("DeletionDate")]
+    if len(matches) > 1:
+        raise Failure("%d backup plans are named %s; delete the extra ones" % (len(matches), name))
+    return matches[0] if matches else None
+
+
+class AwsBackup(AwsResource):
+    SERVICE = "backup"
+
     def __init__(self, module):
-        self.module = module
-        self.params = module.params
-        self.client = module.client("backup", retry_decorator=AWSRetry.jittered_backoff())
-        self.changed = False
-        self.warnings = []
+        super(AwsBackup, self).__init__(module)
+        p = self.params
+        self.backup = self.client()
+        self.vault_label = "backup vault %s" % p["vault_name"]
+        self.plan_label = "backup plan %s" % p["plan_name"]
+        self.selection_label = "backup selection %s of plan %s" % (p["selection_name"], p["plan_name"])
 
-    def fail(self, e, msg):
-        self.module.fail_json_aws(e, msg=msg)
+    def validate(self):
+        p = self.params
+        if p["state"] != "present":
+            return
+        if p["retention_days"] < 1:
+            raise self.invalid("retention_days", p["retention_days"], "at least 1 day")
+        if p["resources"] and not p["iam_role_arn"]:
+            raise self.invalid("iam_role_arn", None, "required to back up resources")
 
-    # ---- describe -----------------------------------------------------------------------------------------
+    # ------------------------------------------------------------------ reads
+
     def describe_vault(self):
-        name = self.params["vault_name"]
-        try:
-            return self.client.describe_backup_vault(aws_retry=True, BackupVaultName=name)
         # AWS answers AccessDeniedException, not ResourceNotFoundException, for a vault that does not exist.
-        except is_boto3_error_code(["AccessDeniedException", "ResourceNotFoundException"]):
-            return None
-        except (BotoCoreError, ClientError) as e:  # pylint: disable=duplicate-except
-            self.fail(e, "Failed to describe backup vault %s" % name)
+        return self.read("describe %s" % self.vault_label, self.backup.describe_backup_vault,
+                         BackupVaultName=self.params["vault_name"],
+                         missing=("AccessDeniedException", "ResourceNotFoundException"))
 
-    def find_plan(self):
-        name = self.params["plan_name"]
-        try:
-            plans = _paginate(self.client, "list_backup_plans").get("BackupPlansList", [])
-        except (BotoCoreError, ClientError) as e:
-            self.fail(e, "Failed to list backup plans")
-        matches = [p for p in plans if p.get("BackupPlanName") == name and not p.get("DeletionDate")]
-        if not matches:
-            return None
-        if len(matches) > 1:
-            self.module.fail_json(msg="%d backup plans are named %s; delete the extra ones" % (len(matches), name))
-        try:
-            return self.client.get_backup_plan(aws_retry=True, BackupPlanId=matches[0]["BackupPlanId"])
-        except (BotoCoreError, ClientError) as e:
-            self.fail(e, "Failed to read backup plan %s" % name)
+    def plan_entry(self):
+        plans = self.paginate("list backup plans", self.backup, "list_backup_plans")
+        return _plan_entry(plans.get("BackupPlansList", []), self.params["plan_name"])
 
-    def find_selection(self, plan_id):
-        name = self.params["selection_name"]
-        try:
-            listing = _paginate(self.client, "list_backup_selections", BackupPlanId=plan_id)
-        except (BotoCoreError, ClientError) as e:
-            self.fail(e, "Failed to list the selections of backup plan %s" % self.params["plan_name"])
-        entries = [s for s in listing.get("BackupSelectionsList", []) if s.get("SelectionName") == name]
-        if not entries:
-            return None
-        try:
-            return self.client.get_backup_selection(
-                aws_retry=True, BackupPlanId=plan_id, SelectionId=entries[0]["SelectionId"]
-            )
-        except (BotoCoreError, ClientError) as e:
-            self.fail(e, "Failed to read backup selection %s" % name)
+    def selections(self, plan_id):
+        found = self.paginate("list the selections of %s" % self.plan_label, self.backup, "list_backup_selections",
+                              BackupPlanId=plan_id)
+        return found.get("BackupSelectionsList", [])
 
-    def list_tags(self, arn):
+    def tags_of(self, arn):
+        """Tags of a vault or plan (ListTags has no botocore paginator: NextToken by hand)."""
         tags, token = {}, None
-        try:
-            while True:
-                page = self.client.list_tags(aws_retry=True, ResourceArn=arn, **({"NextToken": token} if token else {}))
-                tags.update(page.get("Tags", {}))
-                token = page.get("NextToken")
-                if not token:
-                    return tags
-        except (BotoCoreError, ClientError) as e:
-            self.fail(e, "Failed to list the tags of %s" % arn)
+        while True:
+            page = self.read("list the tags of %s" % arn, self.backup.list_tags, ResourceArn=arn,
+                             **({"NextToken": token} if token else {}))
+            tags.update(page.get("Tags", {}))
+            token = page.get("NextToken")
+            if not token:
+                return tags
 
-    # ---- changes ------------------------------------------------------------------------------------------
-    def ensure_tags(self, arn, current):
-        tags = self.params["tags"]
-        if tags is None:
-            return current
-        to_set, to_unset = compare_aws_tags(current, tags, self.params["purge_tags"])
-        if not (to_set or to_unset):
-            return current
-        self.changed = True
-        if not self.module.check_mode:
-            try:
-                if to_unset:
-                    self.client.untag_resource(aws_retry=True, ResourceArn=arn, TagKeyList=to_unset)
-                if to_set:
-                    self.client.tag_resource(aws_retry=True, ResourceArn=arn, Tags=to_set)
-            except (BotoCoreError, ClientError) as e:
-                self.fail(e, "Failed to tag %s" % arn)
-        result = {k: v for k, v in current.items() if k not in to_unset}
-        result.update(to_set)
-        return result
+    def sync_backup_tags(self, label, arn, current):
+        return self.sync_tags(
+            label, current, self.params["tags"],
+            tag=lambda to_set: self.backup.tag_resource(aws_retry=True, ResourceArn=arn, Tags=to_set),
+            untag=lambda keys: self.backup.untag_resource(aws_retry=True, ResourceArn=arn, TagKeyList=keys),
+        )
 
-    def ensure_vault(self):
-        p = self.params
-        vault = self.describe_vault()
-        if vault is None:
-            if not p["kms_key_arn"]:
-                self.module.fail_json(msg="kms_key_arn: required to create backup vault %s" % p["vault_name"])
-            self.changed = True
-            after = {"name": p["vault_name"], "encryption_key_arn": p["kms_key_arn"], "tags": dict(p["tags"] or {})}
-            if self.module.check_mode:
-                return {}, after, None
-            try:
-                request = dict(BackupVaultName=p["vault_name"], EncryptionKeyArn=p["kms_key_arn"])
-                if p["tags"]:
-                    request["BackupVaultTags"] = p["tags"]
-                arn = self.client.create_backup_vault(aws_retry=True, **request)["BackupVaultArn"]
-            except (BotoCoreError, ClientError) as e:
-                self.fail(e, "Failed to create backup vault %s" % p["vault_name"])
-            return {}, after, arn
+    # ------------------------------------------------------------------ present
 
-        arn = vault["BackupVaultArn"]
-        before = {"name": p["vault_name"], "encryption_key_arn": vault.get("EncryptionKeyArn"),
-                  "tags": self.list_tags(arn)}
-        if p["kms_key_arn"] and vault.get("EncryptionKeyArn") != p["kms_key_arn"]:
-            self.warnings.append(
-                "kms_key_arn: backup vault %s is encrypted with %s; AWS cannot change a vault's key (create a new "
-                "vault)" % (p["vault_name"], vault.get("EncryptionKeyArn"))
-            )
-        after = dict(before, tags=self.ensure_tags(arn, before["tags"]))
-        return before, after, arn
-
-    def ensure_plan(self, vault_exists):
-        p = self.params
-        plan = self.find_plan()
-        rule = desired_rule(p)
-        after = {"name": p["plan_name"], "rule": rule_view(rule), "tags": dict(p["tags"] or {})}
-        if plan is None:
-            self.changed = True
-            if self.module.check_mode or not vault_exists:
-                return {}, after, None
-            request = dict(BackupPlan={"BackupPlanName": p["plan_name"], "Rules": [rule]})
-            if p["tags"]:
-                request["BackupPlanTags"] = p["tags"]
-            try:
-                created = self.client.create_backup_plan(aws_retry=True, **request)
-            except (BotoCoreError, ClientError) as e:
-                self.fail(e, "Failed to create backup plan %s" % p["plan_name"])
-            return {}, after, created
-
-        rules = plan["BackupPlan"].get("Rules", [])
-        before = {"name": p["plan_name"], "rule": rule_view(rules[0]) if len(rules) == 1 else
-                  [rule_view(r) for r in rules], "tags": self.list_tags(plan["BackupPlanArn"])}
-        if rules_differ(rules, rule):
-            self.changed = True
-            if not self.module.check_mode:
-                try:
-                    updated = self.client.update_backup_plan(
-                        aws_retry=True,
-                        BackupPlanId=plan["BackupPlanId"],
-                        BackupPlan={"BackupPlanName": p["plan_name"], "Rules": [rule],
-                                    **({"AdvancedBackupSettings": plan["AdvancedBackupSettings"]}
-                                       if plan.get("AdvancedBackupSettings") else {})},
-                    )
-                except (BotoCoreError, ClientError) as e:
-                    self.fail(e, "Failed to update backup plan %s" % p["plan_name"])
-                plan = dict(plan, VersionId=updated.get("VersionId", plan.get("VersionId")))
-            if isinstance(before["rule"], dict):
-                after["rule"] = dict(before["rule"], **after["rule"])
-        else:
-            after["rule"] = before["rule"]
-        after["tags"] = self.ensure_tags(plan["BackupPlanArn"], before["tags"])
-        return before, after, plan
-
-    def ensure_selection(self, plan):
-        p = self.params
-        wanted = sorted(p["resources"])
-        after = {"name": p["selection_name"], "iam_role_arn": p["iam_role_arn"], "resources": wanted} if wanted else {}
-        current = self.find_selection(plan["BackupPlanId"]) if plan else None
-        before = {}
-        if current:
-            doc = current["BackupSelection"]
-            before = {"name": doc.get("SelectionName"), "iam_role_arn": doc.get("IamRoleArn"),
-                      "resources": sorted(doc.get("Resources") or [])}
-            if before == after:
-                return before, after, current["SelectionId"]
-        elif not wanted:
-            return before, after, None
-
-        self.changed = True
-        if self.module.check_mode or not plan:
-            return before, after, None
-        try:
-            if current:  # AWS cannot modify a selection: replace it
-                self.client.delete_backup_selection(
-                    aws_retry=True, BackupPlanId=plan["BackupPlanId"], SelectionId=current["SelectionId"]
-                )
-            if not wanted:
-                return before, after, None
-            created = self.client.create_backup_selection(
-                aws_retry=True,
-                BackupPlanId=plan["BackupPlanId"],
-                BackupSelection={"SelectionName": p["selection_name"], "IamRoleArn": p["iam_role_arn"],
-                                 "Resources": wanted},
-            )
-        except (BotoCoreError, ClientError) as e:
-            self.fail(e, "Failed to replace backup selection %s" % p["selection_name"])
-        return before, after, created["SelectionId"]
-
-    # ---- present / absent ---------------------------------------------------------------------------------
     def present(self):
-        vault_before, vault_after, vault_arn = self.ensure_vault()
-        plan_before, plan_after, plan = self.ensure_plan(vault_exists=vault_arn is not None)
-        selection_before, selection_after, selection_id = self.ensure_selection(plan)
-        result = dict(changed=self.changed)
+        vault, entry = self.concurrently(self.describe_vault, self.plan_entry)
+        plan_id = entry["BackupPlanId"] if entry else None
+        vault_tags, plan, plan_tags, selections = self.concurrently(
+            lambda: self.tags_of(vault["BackupVaultArn"]) if vault else {},
+            lambda: self.read("read %s" % self.plan_label, self.backup.get_backup_plan, BackupPlanId=plan_id)
+            if plan_id else None,
+            lambda: self.tags_of(entry["BackupPlanArn"]) if entry else {},
+            lambda: self.selections(plan_id) if plan_id else [],
+        )
+        vault_before, vault_after, vault_arn = self.ensure_vault(vault, vault_tags)
+        plan_before, plan_after, plan = self.ensure_plan(plan, plan_tags)
+        selection_before, selection_after, selection_id = self.ensure_selection(plan, selections)
+        self.set_diff(dict(vault=vault_before, plan=plan_before, selection=selection_before),
+                      dict(vault=vault_after, plan=plan_after, selection=selection_after))
+        result = {}
         if vault_arn:
             result["vault_arn"] = vault_arn
         if plan:
@@ -401,47 +282,117 @@ class AwsBackup:
                           plan_version_id=plan.get("VersionId"))
         if selection_id:
             result["selection_id"] = selection_id
-        if self.module._diff:
-            result["diff"] = dict(
-                before=dict(vault=vault_before, plan=plan_before, selection=selection_before),
-                after=dict(vault=vault_after, plan=plan_after, selection=selection_after),
-            )
         return result
+
+    def ensure_vault(self, vault, tags):
+        p = self.params
+        if vault is None:
+            if not p["kms_key_arn"]:
+                raise self.invalid("kms_key_arn", None, "required to create %s" % self.vault_label)
+            request = dict(BackupVaultName=p["vault_name"], EncryptionKeyArn=p["kms_key_arn"])
+            if p["tags"]:
+                request["BackupVaultTags"] = p["tags"]
+            created = self.write("create %s (key %s)" % (self.vault_label, p["kms_key_arn"]),
+                                 self.backup.create_backup_vault, **request)
+            after = {"name": p["vault_name"], "encryption_key_arn": p["kms_key_arn"], "tags": dict(p["tags"] or {})}
+            return {}, after, (created or {}).get("BackupVaultArn")
+        arn = vault["BackupVaultArn"]
+        before = {"name": p["vault_name"], "encryption_key_arn": vault.get("EncryptionKeyArn"), "tags": tags}
+        if p["kms_key_arn"] and vault.get("EncryptionKeyArn") != p["kms_key_arn"]:
+            self.warn("kms_key_arn: %s is encrypted with %s; AWS cannot change a vault's key (create a new vault)"
+                      % (self.vault_label, vault.get("EncryptionKeyArn")))
+        return before, dict(before, tags=self.sync_backup_tags(self.vault_label, arn, tags)), arn
+
+    def ensure_plan(self, plan, tags):
+        p = self.params
+        rule = desired_rule(p)
+        after = {"name": p["plan_name"], "rule": rule_view(rule), "tags": dict(p["tags"] or {})}
+        if plan is None:
+            request = dict(BackupPlan={"BackupPlanName": p["plan_name"], "Rules": [rule]})
+            if p["tags"]:
+                request["BackupPlanTags"] = p["tags"]
+            sentence = "create %s (%s, %s, %d days)" % (
+                self.plan_label, p["rule_name"], p["schedule_expression"], p["retention_days"])
+            return {}, after, self.write(sentence, self.backup.create_backup_plan, **request)
+
+        rules = plan["BackupPlan"].get("Rules", [])
+        before = {"name": p["plan_name"], "rule": rule_view(rules[0]) if len(rules) == 1 else
+                  [rule_view(r) for r in rules], "tags": tags}
+        differences = rule_differences(rules, rule)
+        if differences:
+            document = {"BackupPlanName": p["plan_name"], "Rules": [rule]}
+            if plan.get("AdvancedBackupSettings"):
+                document["AdvancedBackupSettings"] = plan["AdvancedBackupSettings"]
+            updated = self.write("%s: %s" % (self.plan_label, differences), self.backup.update_backup_plan,
+                                 BackupPlanId=plan["BackupPlanId"], BackupPlan=document)
+            plan = dict(plan, VersionId=(updated or {}).get("VersionId", plan.get("VersionId")))
+            if isinstance(before["rule"], dict):
+                after["rule"] = dict(before["rule"], **after["rule"])
+        else:
+            after["rule"] = before["rule"]
+        after["tags"] = self.sync_backup_tags(self.plan_label, plan["BackupPlanArn"], tags)
+        return before, after, plan
+
+    def ensure_selection(self, plan, selections):
+        p = self.params
+        wanted = sorted(p["resources"])
+        after = {"name": p["selection_name"], "iam_role_arn": p["iam_role_arn"], "resources": wanted} if wanted else {}
+        entry = next((s for s in selections if s.get("SelectionName") == p["selection_name"]), None)
+        current, before = None, {}
+        if entry:
+            current = self.read("read %s" % self.selection_label, self.backup.get_backup_selection,
+                                BackupPlanId=plan["BackupPlanId"], SelectionId=entry["SelectionId"])
+            document = current["BackupSelection"]
+            before = {"name": document.get("SelectionName"), "iam_role_arn": document.get("IamRoleArn"),
+                      "resources": sorted(document.get("Resources") or [])}
+            if before == after:
+                return before, after, current["SelectionId"]
+        elif not wanted:
+            return before, after, None
+        if not wanted:
+            sentence = "delete %s" % self.selection_label
+        elif current:
+            sentence = "%s: %s (replaced: AWS cannot modify a selection)" % (
+                self.selection_label, selection_differences(before, after))
+        else:
+            sentence = "create %s (%d resources)" % (self.selection_label, len(wanted))
+        if plan is None:  # check mode: the plan would be created first
+            self.record(sentence)
+            return before, after, None
+        document = {"SelectionName": p["selection_name"], "IamRoleArn": p["iam_role_arn"], "Resources": wanted}
+        created = self.write(sentence, self.replace_selection, plan["BackupPlanId"],
+                             current and current["SelectionId"], document if wanted else None)
+        return before, after, (created or {}).get("SelectionId")
+
+    def replace_selection(self, plan_id, old_id, document, aws_retry=True):
+        if old_id:
+            self.backup.delete_backup_selection(aws_retry=aws_retry, BackupPlanId=plan_id, SelectionId=old_id)
+        if document:
+            return self.backup.create_backup_selection(aws_retry=aws_retry, BackupPlanId=plan_id,
+                                                       BackupSelection=document)
+        return None
+
+    # ------------------------------------------------------------------ absent
 
     def absent(self):
         p = self.params
-        plan = self.find_plan()
+        entry, vault = self.concurrently(self.plan_entry,
+                                         lambda: self.describe_vault() if p["delete_vault"] else None)
         before = {}
-        if plan:
-            before["plan"] = {"name": p["plan_name"], "id": plan["BackupPlanId"]}
-            try:
-                selections = _paginate(self.client, "list_backup_selections", BackupPlanId=plan["BackupPlanId"])
-            except (BotoCoreError, ClientError) as e:
-                self.fail(e, "Failed to list the selections of backup plan %s" % p["plan_name"])
-            self.changed = True
-            if not self.module.check_mode:
-                try:
-                    for selection in selections.get("BackupSelectionsList", []):
-                        self.client.delete_backup_selection(
-                            aws_retry=True, BackupPlanId=plan["BackupPlanId"], SelectionId=selection["SelectionId"]
-                        )
-                    self.client.delete_backup_plan(aws_retry=True, BackupPlanId=plan["BackupPlanId"])
-                except (BotoCoreError, ClientError) as e:
-                    self.fail(e, "Failed to delete backup plan %s" % p["plan_name"])
-        if p["delete_vault"]:
-            vault = self.describe_vault()
-            if vault:
-                before["vault"] = {"name": p["vault_name"]}
-                self.changed = True
-                if not self.module.check_mode:
-                    try:
-                        self.client.delete_backup_vault(aws_retry=True, BackupVaultName=p["vault_name"])
-                    except (BotoCoreError, ClientError) as e:
-                        self.fail(e, "Failed to delete backup vault %s (is it empty?)" % p["vault_name"])
-        result = dict(changed=self.changed)
-        if self.module._diff:
-            result["diff"] = dict(before=before, after={})
-        return result
+        if entry:
+            plan_id = entry["BackupPlanId"]
+            before["plan"] = {"name": p["plan_name"], "id": plan_id}
+            for selection in self.selections(plan_id):
+                self.write("delete backup selection %s of plan %s" % (selection.get("SelectionName"), p["plan_name"]),
+                           self.backup.delete_backup_selection, BackupPlanId=plan_id,
+                           SelectionId=selection["SelectionId"])
+            self.write("delete %s" % self.plan_label, self.backup.delete_backup_plan, BackupPlanId=plan_id)
+        if vault:
+            before["vault"] = {"name": p["vault_name"]}
+            self.write("delete %s (it must hold no recovery point)" % self.vault_label,
+                       self.backup.delete_backup_vault, BackupVaultName=p["vault_name"])
+        self.set_diff(before, {})
+        return {}
 
 
 def main():
@@ -467,18 +418,7 @@ def main():
         required_if=[("state", "present", ["retention_days"])],
         supports_check_mode=True,
     )
-    p = module.params
-    if p["state"] == "present":
-        if p["retention_days"] < 1:
-            module.fail_json(msg="retention_days: must be at least 1 (got %s)" % p["retention_days"])
-        if p["resources"] and not p["iam_role_arn"]:
-            module.fail_json(msg="iam_role_arn: required to back up resources")
-
-    backup = AwsBackup(module)
-    result = backup.present() if p["state"] == "present" else backup.absent()
-    for warning in backup.warnings:
-        warn(warning)
-    module.exit_json(**result)
+    AwsBackup(module).run()
 
 
 if __name__ == "__main__":

@@ -124,6 +124,8 @@ def test_aurora_role_global_database(run_playbook, aws, tmp_path):
     members = aws("rds", PRIMARY).describe_global_clusters(GlobalClusterIdentifier=f"aurora-global-{ENV}")
     writers = {m["DBClusterArn"]: m["IsWriter"] for m in members["GlobalClusters"][0]["GlobalClusterMembers"]}
     assert writers == {facts[PRIMARY]["aurora_cluster_arn"]: True, facts[SECONDARY]["aurora_cluster_arn"]: False}
+    assert {r: (f["aurora_is_writer"], f["aurora_global_writer_region"]) for r, f in facts.items()} == {
+        PRIMARY: (True, PRIMARY), SECONDARY: (False, PRIMARY)}
 
     again = run_playbook(PLAYBOOK, str(inventory), "-e", settings)
     assert again.rc == 0, again.output[-6000:]

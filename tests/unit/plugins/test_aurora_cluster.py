@@ -11,11 +11,16 @@ import json
 import botocore.client
 import pytest
 from aurora_support import MONITORING_ROLE
+from aurora_support import Transitions
 from aurora_support import cluster_args
 from aurora_support import make_network
+from aurora_support import quick_polls  # noqa: F401  # pylint: disable=unused-import  # a fixture
 from aurora_support import recorded_calls
+from aurora_support import warning_texts
 from aurora_support import writes
 from botocore.exceptions import ClientError
+
+from emulator import control
 
 from ansible_collections.amazon.aws.plugins.module_utils import cloud
 from ansible_collections.tap.multiregion.plugins.module_utils import aurora as aurora_utils
@@ -84,6 +89,21 @@ def test_creates_cluster_with_the_security_baseline(aws, created):
         assert instance["PerformanceInsightsEnabled"] is True
         assert instance["PerformanceInsightsKMSKeyId"] == net["key"]
 
+    # two instances in two zones of the subnet group, each placed explicitly
+    zones = sorted({s["SubnetAvailabilityZone"]["Name"] for s in rds.describe_db_subnet_groups(
+        DBSubnetGroupName=net["subnet_group"])["DBSubnetGroups"][0]["Subnets"]})
+    placed = {i["DBInstanceIdentifier"]: i["AvailabilityZone"] for i in instances}
+    assert placed == {f"{name}-1": zones[0], f"{name}-2": zones[1]}
+    assert result["changes"] == [
+        f"create DB cluster parameter group {name} (aurora-mysql8.0)",
+        f"DB cluster parameter group {name}: require_secure_transport none -> ON",
+        f"create DB cluster {name} (aurora-mysql 8.0.mysql_aurora.3.04.0)",
+        f"create DB instance {name}-1 (db.r5.large in {zones[0]})",
+        f"create DB instance {name}-2 (db.r5.large in {zones[1]})",
+    ]
+    assert [i["availability_zone"] for i in result["instances"]] == zones[:2]
+    assert result["is_writer"] is True and result["global_writer_region"] is None
+
     assert result["cluster_arn"] == cluster["DBClusterArn"]
     assert result["endpoint"] == cluster["Endpoint"]
     assert result["reader_endpoint"] == cluster["ReaderEndpoint"]
@@ -151,6 +171,13 @@ def test_changed_settings_are_modified_in_place(aws, run_module, created, monkey
         result = run_module(aurora_cluster.main, changed, region=REGION, diff=True)
     assert result["changed"] is True
     assert sorted(set(writes(calls))) == [("rds", "ModifyDBCluster"), ("rds", "ModifyDBInstance")]
+    assert result["changes"] == [
+        f"DB cluster {name}: backup_retention_period 1 -> 7, enabled_cloudwatch_logs_exports "
+        '["audit","error","general","slowquery"] -> ["audit","error","slowquery"]',
+        f"DB instance {name}-1: db_instance_class db.r5.large -> db.r5.xlarge",
+        f"DB instance {name}-2: db_instance_class db.r5.large -> db.r5.xlarge",
+    ]
+    assert preview["changes"] == result["changes"]
     assert result["diff"]["before"]["cluster"]["backup_retention_period"] == 1
     assert result["diff"]["after"]["cluster"]["backup_retention_period"] == 7
     assert result["diff"]["after"]["cluster"]["enabled_cloudwatch_logs_exports"] == ["audit", "error", "slowquery"]
@@ -172,6 +199,11 @@ def test_tags_and_instance_count_converge(aws, run_module, created):
     changed = dict(args, instance_count=1, tags=dict(args["tags"], Owner="db-team"))
     result = run_module(aurora_cluster.main, changed, region=REGION)
     assert result["changed"] is True
+    assert result["changes"] == [
+        f"DB cluster {name}: tags Owner=db-team",
+        f"DB instance {name}-1: tags Owner=db-team",
+        f"delete DB instance {name}-2 (beyond instance_count 1)",
+    ]
     assert [i["db_instance_identifier"] for i in result["instances"]] == [f"{name}-1"]
     cluster = rds.describe_db_clusters(DBClusterIdentifier=name)["DBClusters"][0]
     assert {t["Key"]: t["Value"] for t in cluster["TagList"]}["Owner"] == "db-team"
@@ -196,6 +228,14 @@ def test_absent_refuses_deletion_protection_then_deletes_with_final_snapshot(aws
 
     result = run_module(aurora_cluster.main, absent, region=REGION)
     assert result["changed"] is True
+    assert result["changes"] == [
+        f"DB cluster {name}: deletion_protection true -> false",
+        f"delete DB instance {name}-1",
+        f"delete DB instance {name}-2",
+        f"delete DB cluster {name} (final snapshot {name}-final)",
+        f"delete DB cluster parameter group {name}",
+    ]
+    assert preview["changes"] == result["changes"]
     with pytest.raises(ClientError):
         rds.describe_db_clusters(DBClusterIdentifier=name)
     assert not rds.describe_db_instances(Filters=[{"Name": "db-cluster-id", "Values": [name]}])["DBInstances"]
@@ -241,6 +281,11 @@ def test_throttling_is_retried(aws, run_module, monkeypatch):
         ({"global_cluster_identifier": "g", "backtrack_window": 0}, "master_user_secret_name"),
         ({"role": "secondary"}, "global_cluster_identifier"),
         ({"enable_cloudwatch_logs_exports": ["audit", "binlog"]}, "binlog"),
+        (
+            {"global_cluster_identifier": "g", "master_user_secret_name": "s", "backtrack_window": 0,
+             "instance_class": "db.t4g.medium"},
+            "instance_class: db.t4g.medium is not allowed; Aurora global databases take no burstable (db.t*) class",
+        ),
     ],
 )
 def test_invalid_settings_fail_before_any_call(run_module, monkeypatch, overrides, message):
@@ -249,6 +294,154 @@ def test_invalid_settings_fail_before_any_call(run_module, monkeypatch, override
         result = run_module(aurora_cluster.main, cluster_args("aurora-invalid", net, **overrides), region=REGION)
     assert result["failed"] is True and message in result["msg"]
     assert calls == []
+    assert not result.get("changes")
+
+
+def test_drift_is_reported_in_check_mode_without_a_write(aws, run_module, created, emulator_url):
+    name, _net, args, _result = created
+    aws("rds", REGION).modify_db_cluster(DBClusterIdentifier=name, BackupRetentionPeriod=5, ApplyImmediately=True)
+    mark = control.last_call_seq(emulator_url)
+    plan = run_module(aurora_cluster.main, args, region=REGION, check_mode=True, diff=True)
+    assert plan["changes"] == [f"DB cluster {name}: backup_retention_period 5 -> 1"]
+    assert plan["diff"]["before"]["cluster"]["backup_retention_period"] == 5
+    assert plan["diff"]["after"]["cluster"]["backup_retention_period"] == 1
+    assert control.write_calls(emulator_url, mark) == []
+
+
+@pytest.mark.usefixtures("quick_polls")
+def test_a_busy_cluster_and_instance_are_waited_for_before_they_are_changed(aws, run_module, created, monkeypatch):
+    """AWS refuses ModifyDBCluster/ModifyDBInstance while not available: the module waits, then compares."""
+    name, _net, args, _result = created
+    changed = dict(args, backup_retention_period=7, instance_class="db.r5.xlarge")
+    transitions = Transitions(
+        clusters={name: ["modifying", "modifying", "backing-up"]},
+        instances={f"{name}-1": ["configuring-enhanced-monitoring", "configuring-enhanced-monitoring"]},
+    ).install(monkeypatch)
+    result = run_module(aurora_cluster.main, changed, region=REGION)
+    monkeypatch.undo()
+    assert not result.get("failed"), result
+    assert transitions.refused == []
+    assert transitions.operations("ModifyDBCluster", "ModifyDBInstance") == [
+        "ModifyDBCluster", "ModifyDBInstance", "ModifyDBInstance"]
+    modify = transitions.operations().index("ModifyDBCluster")
+    assert transitions.operations()[:modify].count("DescribeDBClusters") >= 4  # polled until available
+    assert result["changes"] == [
+        f"DB cluster {name}: backup_retention_period 1 -> 7",
+        f"DB instance {name}-1: db_instance_class db.r5.large -> db.r5.xlarge",
+        f"DB instance {name}-2: db_instance_class db.r5.large -> db.r5.xlarge",
+    ]
+    assert aws("rds", REGION).describe_db_clusters(DBClusterIdentifier=name)["DBClusters"][0][
+        "BackupRetentionPeriod"] == 7
+
+
+def test_wait_false_leaves_the_changes_of_a_busy_cluster_to_a_waiting_run(run_module, created, monkeypatch):
+    name, _net, args, _result = created
+    changed = dict(args, backup_retention_period=7, wait=False)
+    transitions = Transitions(clusters={name: ["modifying"] * 20}).install(monkeypatch)
+    result = run_module(aurora_cluster.main, changed, region=REGION)
+    monkeypatch.undo()
+    assert not result.get("failed"), result
+    assert transitions.writes() == [] and transitions.refused == []
+    assert result["changed"] is False and result["changes"] == []
+    assert warning_texts(result) == [
+        f"DB cluster {name}: backup_retention_period 1 -> 7 is modifying; AWS changes it only once available, so "
+        "this is left to a run with wait: true"]
+    assert run_module(aurora_cluster.main, dict(changed, wait=True), region=REGION)["changes"] == [
+        f"DB cluster {name}: backup_retention_period 1 -> 7"]
+
+
+@pytest.mark.usefixtures("quick_polls")
+def test_wait_false_starts_the_creation_and_a_later_waiting_run_changes_nothing(aws, run_module, monkeypatch):
+    name = "aurora-started-early"
+    args = cluster_args(name, make_network(aws, REGION, name), wait=False)
+    started = Transitions(clusters={name: ["creating"] * 50}, instances={
+        f"{name}-1": ["creating"] * 50, f"{name}-2": ["creating"] * 50}).install(monkeypatch)
+    first = run_module(aurora_cluster.main, args, region=REGION)
+    monkeypatch.undo()
+    assert not first.get("failed"), first
+    assert first["changes"] == [
+        f"create DB cluster parameter group {name} (aurora-mysql8.0)",
+        f"DB cluster parameter group {name}: require_secure_transport none -> ON",
+        f"create DB cluster {name} (aurora-mysql 8.0.mysql_aurora.3.04.0)",
+        f"create DB instance {name}-1 (db.r5.large in ca-central-1a)",
+        f"create DB instance {name}-2 (db.r5.large in ca-central-1b)",
+    ]
+    # Returned at once: one describe before the creation, one for the facts; no polling.
+    assert started.operations("DescribeDBClusters") == ["DescribeDBClusters"] * 2
+    assert first["cluster"]["status"] == "creating" and "waits" not in first
+    assert [i["status"] for i in first["instances"]] == ["creating", "creating"]
+
+    waiting = Transitions(clusters={name: ["creating"] * 3}, instances={
+        f"{name}-1": ["creating", "configuring-enhanced-monitoring", "configuring-enhanced-monitoring"],
+        f"{name}-2": ["creating"] * 2}).install(monkeypatch)
+    second = run_module(aurora_cluster.main, dict(args, wait=True), region=REGION, diff=True)
+    monkeypatch.undo()
+    assert not second.get("failed"), second
+    assert second["changed"] is False and second["changes"] == [] and "warnings" not in second
+    assert waiting.writes() == []
+    assert len(waiting.operations("DescribeDBClusters")) >= 4  # waited until everything was available
+    assert second["cluster"]["status"] == "available"
+    assert [i["status"] for i in second["instances"]] == ["available", "available"]
+
+
+@pytest.mark.usefixtures("quick_polls")
+def test_a_cluster_already_deleting_is_not_deleted_again(run_module, created, monkeypatch):
+    name, _net, _args, _result = created
+    transitions = Transitions(clusters={name: ["deleting", "deleting", "gone"]},
+                              instances={f"{name}-1": ["deleting", "gone"], f"{name}-2": ["deleting", "gone"]})
+    transitions.install(monkeypatch)
+    result = run_module(aurora_cluster.main, dict(cluster_identifier=name, state="absent"), region=REGION)
+    monkeypatch.undo()
+    assert not result.get("failed"), result
+    assert transitions.refused == []
+    assert transitions.operations("DeleteDBCluster", "DeleteDBInstance") == []
+    assert result["changes"] == [f"delete DB cluster parameter group {name}"]  # the re-run finishes the job
+
+
+@pytest.mark.usefixtures("quick_polls")
+def test_instances_already_deleting_are_not_deleted_again(aws, run_module, created, monkeypatch):
+    name, _net, _args, _result = created
+    rds = aws("rds", REGION)
+    ghost = rds.describe_db_instances(DBInstanceIdentifier=f"{name}-1")["DBInstances"][0]
+    rds.delete_db_instance(DBInstanceIdentifier=f"{name}-1")  # instant here; AWS keeps it "deleting" for minutes
+    transitions = Transitions(instances={f"{name}-1": ["deleting"] * 100},
+                              ghosts={f"{name}-1": dict(ghost, DBInstanceStatus="deleting")}).install(monkeypatch)
+    result = run_module(aurora_cluster.main, dict(cluster_identifier=name, state="absent"), region=REGION)
+    monkeypatch.undo()
+    assert not result.get("failed"), result
+    assert transitions.refused == []
+    deletes = [(c[1], c[3].get("DBInstanceIdentifier") or c[3].get("DBClusterIdentifier")) for c in transitions.calls
+               if c[1] in ("DeleteDBInstance", "DeleteDBCluster")]
+    assert deletes == [("DeleteDBInstance", f"{name}-2"), ("DeleteDBCluster", name)]
+    assert result["changes"] == [
+        f"delete DB instance {name}-2",
+        f"delete DB cluster {name} (no final snapshot)",
+        f"delete DB cluster parameter group {name}",
+    ]
+
+
+def test_instances_in_one_zone_are_reported_and_new_ones_placed_elsewhere(aws, run_module, monkeypatch):
+    name = "aurora-one-zone"
+    net = make_network(aws, REGION, name)
+    args = cluster_args(name, net, instance_count=1)
+    assert run_module(aurora_cluster.main, args, region=REGION)["changed"] is True
+    rds = aws("rds", REGION)
+    zone = rds.describe_db_instances(DBInstanceIdentifier=f"{name}-1")["DBInstances"][0]["AvailabilityZone"]
+    rds.create_db_instance(DBInstanceIdentifier=f"{name}-2", DBClusterIdentifier=name, Engine="aurora-mysql",
+                           DBInstanceClass="db.r5.large", AvailabilityZone=zone, MonitoringInterval=60,
+                           MonitoringRoleArn=MONITORING_ROLE, EnablePerformanceInsights=True,
+                           PerformanceInsightsKMSKeyId=net["key"],
+                           Tags=[{"Key": k, "Value": v} for k, v in args["tags"].items()])
+
+    plan = run_module(aurora_cluster.main, dict(args, instance_count=3), region=REGION, check_mode=True)
+    assert plan["changes"] == [f"create DB instance {name}-3 (db.r5.large in ca-central-1b)"]
+    assert "warnings" not in plan  # the third instance would leave the cluster in two zones
+    kept = run_module(aurora_cluster.main, dict(args, instance_count=2), region=REGION, check_mode=True)
+    assert kept["changes"] == []
+    assert warning_texts(kept) == [
+        f"availability zones: the 2 instances of DB cluster {name} are all in {zone}; AWS does not move an "
+        "instance to another zone (delete one and run again to create it in another zone)"
+    ]
 
 
 def test_comparison_helpers():
@@ -273,3 +466,87 @@ def test_comparison_helpers():
     changes, warnings = aurora_utils.cluster_modifications(current, params, global_member=False, secondary=False)
     assert changes == {}  # backtrack cannot be enabled later; engines are never downgraded
     assert any("backtrack" in w for w in warnings) and any("downgraded" in w for w in warnings)
+
+
+def test_placement_and_sentence_helpers():
+    place = aurora_utils.place_instances
+    assert place(["c-1", "c-2"], [], ["z-b", "z-a", "z-c", "z-a"]) == {"c-1": "z-a", "c-2": "z-b"}
+    assert place(["c-2"], ["z-a"], ["z-a", "z-b"]) == {"c-2": "z-b"}
+    assert place(["c-3", "c-4"], ["z-a", "z-b"], ["z-a", "z-b"]) == {"c-3": "z-a", "c-4": "z-b"}
+    assert place(["c-1"], [], []) == {"c-1": None}
+    assert aurora_utils.one_zone_warning("c", ["z-a", "z-b"], "g", ["z-a", "z-b"]) is None
+    assert aurora_utils.one_zone_warning("c", ["z-a"], "g", ["z-a", "z-b"]) is None
+    assert "subnets in that zone only" in aurora_utils.one_zone_warning("c", ["z-a", "z-a"], "g", ["z-a"])
+    assert [aurora_utils.is_burstable(c) for c in ("db.t3.medium", "db.t4g.medium", "db.r5.large", "db.x2g.large")] \
+        == [True, True, False, False]
+    sentence = aurora_utils.change_sentence("DB cluster c", aurora_utils.changed_attributes(
+        {"port": 3306, "deletion_protection": False}, {"port": 3307, "deletion_protection": False}),
+        ["master password reset from secret s"])
+    assert sentence == "DB cluster c: port 3306 -> 3307, master password reset from secret s"
+    writer = aurora_utils.writer_of({"GlobalClusterMembers": [
+        {"DBClusterArn": "arn:aws:rds:eu-west-1:1:cluster:b", "IsWriter": True},
+        {"DBClusterArn": "arn:aws:rds:us-east-1:1:cluster:a", "IsWriter": False}]})
+    assert (writer["region"], writer["db_cluster_identifier"]) == ("eu-west-1", "b")
+    assert aurora_utils.writer_of(None) is None
+
+
+def test_any_of_retries_each_propagation_rule_for_its_own_time(monkeypatch):
+    from ansible_collections.tap.multiregion.plugins.module_utils import base, rds
+
+    clock = [1000.0]
+    monkeypatch.setattr(rds.time, "time", lambda: clock[0])
+    either = rds.AnyOf(base.Propagation(["A"], seconds=10), base.Propagation(["B"], seconds=100))
+
+    def error(code):
+        return ClientError({"Error": {"Code": code, "Message": "m"}}, "CreateDBInstance")
+
+    clock[0] += 50
+    assert not either.matches(error("A")) and either.matches(error("B")) and not either.matches(error("C"))
+    clock[0] += 60
+    assert not either.matches(error("B"))
+
+
+@pytest.mark.usefixtures("quick_polls")
+def test_under_the_aws_profile_no_change_is_refused_and_waiting_runs_find_nothing_to_do(aws_profile):
+    """Start early, wait late, change, change again at once, tear down without waiting and finish the job.
+
+    Against the aws-profile emulator: as far as it models AWS's RDS states (creating, modifying, deleting,
+    configuring-enhanced-monitoring) and refusals, no write of the module may be refused.
+    """
+    from support import FAKE_CREDENTIALS, call_module
+
+    name, region = "aurora-rehearsed", REGION
+    connection = dict(region=region, endpoint_url=aws_profile.url, access_key=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+                      secret_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"])
+    principal = {"Service": "monitoring.rds.amazonaws.com"}
+    statement = {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": principal}
+    trust = {"Version": "2012-10-17", "Statement": [statement]}
+    aws_profile.client("iam").create_role(RoleName=MONITORING_ROLE.rsplit("/", 1)[-1],
+                                          AssumeRolePolicyDocument=json.dumps(trust))
+
+    def run(args, **kwargs):
+        return call_module(aurora_cluster.main, dict(connection, **args), **kwargs)
+
+    args = cluster_args(name, make_network(aws_profile.client, region, name), wait=False)
+    started = run(args)
+    assert not started.get("failed"), started
+    assert started["cluster"]["status"] in ("creating", "available")
+    assert {i["availability_zone"] for i in started["instances"]} == {"ca-central-1a", "ca-central-1b"}
+    waited = run(dict(args, wait=True))
+    assert waited["changed"] is False, waited["changes"]
+    assert [i["status"] for i in waited["instances"]] == ["available", "available"]
+    changed = dict(args, wait=True, backup_retention_period=7, instance_class="db.r5.xlarge")
+    assert run(changed)["changes"] == [
+        f"DB cluster {name}: backup_retention_period 1 -> 7",
+        f"DB instance {name}-1: db_instance_class db.r5.large -> db.r5.xlarge",
+        f"DB instance {name}-2: db_instance_class db.r5.large -> db.r5.xlarge",
+    ]
+    assert run(dict(changed, port=3307))["changes"] == [f"DB cluster {name}: port 3306 -> 3307"]
+
+    absent = dict(cluster_identifier=name, state="absent", wait=False)
+    assert run(absent)["changes"] == [f"delete DB instance {name}-1", f"delete DB instance {name}-2",
+                                      f"delete DB cluster {name} (no final snapshot)"]
+    assert run(dict(absent, wait=True))["changes"] == [f"delete DB cluster parameter group {name}"]
+    assert run(dict(absent, wait=True))["changed"] is False
+    refused = [c for c in aws_profile.calls() if c["kind"] == "write" and c["status"] >= 400]
+    assert refused == []

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 from aurora_support import recorded_calls
 from aurora_support import writes
+from emulator import control
 
 from ansible_collections.tap.multiregion.plugins.modules import aws_backup
 
@@ -48,6 +49,13 @@ def test_creates_vault_plan_and_selection(aws, run_module, backup_args, monkeypa
 
     result = run_module(aws_backup.main, backup_args, region=REGION)
     assert result["changed"] is True, result
+    name = backup_args["vault_name"]
+    assert result["changes"] == [
+        f"create backup vault {name} (key {backup_args['kms_key_arn']})",
+        f"create backup plan {name} (daily, cron(0 5 ? * * *), 7 days)",
+        f"create backup selection aurora-and-sessions of plan {name} (2 resources)",
+    ]
+    assert preview["changes"] == result["changes"]
     backup, plan_id = plan_of(aws, backup_args["plan_name"])
     assert result["plan_id"] == plan_id
     vault = backup.describe_backup_vault(BackupVaultName=backup_args["vault_name"])
@@ -77,6 +85,12 @@ def test_retention_and_resources_converge(aws, run_module, backup_args, monkeypa
     assert sorted(write[1] for write in writes(calls)) == [
         "CreateBackupSelection", "DeleteBackupSelection", "UpdateBackupPlan"
     ]
+    name = backup_args["plan_name"]
+    assert result["changes"] == [
+        f"backup plan {name}: rule daily delete_after_days 7 -> 30",
+        f"backup selection aurora-and-sessions of plan {name}: resources remove {TABLE} "
+        "(replaced: AWS cannot modify a selection)",
+    ]
     assert result["plan_id"] == created["plan_id"]  # updated in place, not a new plan
     assert result["diff"]["before"]["plan"]["rule"]["delete_after_days"] == 7
     assert result["diff"]["after"]["plan"]["rule"]["delete_after_days"] == 30
@@ -91,10 +105,40 @@ def test_absent_deletes_plan_and_selection_but_keeps_the_vault(aws, run_module, 
     run_module(aws_backup.main, backup_args, region=REGION)
     absent = dict(vault_name=backup_args["vault_name"], plan_name=backup_args["plan_name"], state="absent")
     assert run_module(aws_backup.main, absent, region=REGION, check_mode=True)["changed"] is True
-    assert run_module(aws_backup.main, absent, region=REGION)["changed"] is True
+    removed = run_module(aws_backup.main, absent, region=REGION)
+    assert removed["changed"] is True
+    assert removed["changes"] == [
+        f"delete backup selection aurora-and-sessions of plan {absent['plan_name']}",
+        f"delete backup plan {absent['plan_name']}",
+    ]
     backup = aws("backup", REGION)
     assert backup_args["plan_name"] not in [p["BackupPlanName"] for p in backup.list_backup_plans()["BackupPlansList"]]
     assert backup.describe_backup_vault(BackupVaultName=backup_args["vault_name"])["BackupVaultName"]
     assert run_module(aws_backup.main, absent, region=REGION)["changed"] is False
     # The same names can be used again.
     assert run_module(aws_backup.main, backup_args, region=REGION)["changed"] is True
+
+
+def test_drift_is_reported_in_check_mode_without_a_write(aws, run_module, backup_args, emulator_url):
+    run_module(aws_backup.main, backup_args, region=REGION)
+    backup, plan_id = plan_of(aws, backup_args["plan_name"])
+    rule = backup.get_backup_plan(BackupPlanId=plan_id)["BackupPlan"]["Rules"][0]
+    backup.update_backup_plan(BackupPlanId=plan_id, BackupPlan={
+        "BackupPlanName": backup_args["plan_name"],
+        "Rules": [{"RuleName": rule["RuleName"], "TargetBackupVaultName": rule["TargetBackupVaultName"],
+                   "ScheduleExpression": rule["ScheduleExpression"], "Lifecycle": {"DeleteAfterDays": 3}}]})
+    mark = control.last_call_seq(emulator_url)
+    plan = run_module(aws_backup.main, backup_args, region=REGION, check_mode=True, diff=True)
+    assert plan["changes"] == [f"backup plan {backup_args['plan_name']}: rule daily delete_after_days 3 -> 7"]
+    assert plan["diff"]["before"]["plan"]["rule"]["delete_after_days"] == 3
+    assert plan["diff"]["after"]["plan"]["rule"]["delete_after_days"] == 7
+    assert control.write_calls(emulator_url, mark) == []
+
+
+def test_invalid_settings_fail_before_any_call(run_module, backup_args, monkeypatch):
+    with recorded_calls(monkeypatch) as calls:
+        short = run_module(aws_backup.main, dict(backup_args, retention_days=0), region=REGION)
+        roleless = run_module(aws_backup.main, dict(backup_args, iam_role_arn=None), region=REGION)
+    assert short["failed"] is True and short["msg"].startswith("retention_days: 0 is not allowed; at least 1 day")
+    assert roleless["failed"] is True and roleless["msg"].startswith("iam_role_arn: none is not allowed")
+    assert calls == []

@@ -164,6 +164,31 @@ def test_wait_until_times_out_naming_what_it_waited_for(monkeypatch):
     assert base.AwsResource(FakeModule(check_mode=True)).wait_until("x", lambda: False) is None
 
 
+def test_wait_until_polls_every_tap_wait_poll_seconds_and_waits_when_needed(monkeypatch):
+    sleeps = []
+    monkeypatch.setattr(base.time, "sleep", sleeps.append)
+    states = iter([False, False, True])
+    monkeypatch.setenv("TAP_WAIT_POLL_SECONDS", "0.25")
+    assert base.AwsResource(FakeModule(wait=True, wait_timeout=60)).wait_until("x", lambda: next(states)) is True
+    assert sleeps == [0.25, 0.25]
+
+    monkeypatch.delenv("TAP_WAIT_POLL_SECONDS")
+    sleeps.clear()
+    states = iter([False, True])
+    assert base.AwsResource(FakeModule(wait=True, wait_timeout=60)).wait_until("x", lambda: next(states)) is True
+    assert sleeps == [10.0]  # the default
+
+    # wait: false skips the waits for results, not those a later call of the run needs.
+    unwaiting = base.AwsResource(FakeModule(wait=False, wait_timeout=60))
+    assert unwaiting.wait_until("x", lambda: False) is None
+    assert unwaiting.wait_until("x", lambda: "done", needed=True) == "done"
+    assert base.AwsResource(FakeModule(check_mode=True)).wait_until("x", lambda: False, needed=True) is None
+
+    monkeypatch.setenv("TAP_WAIT_POLL_SECONDS", "soon")
+    with pytest.raises(base.Failure, match="TAP_WAIT_POLL_SECONDS: 'soon' is not allowed; a positive number"):
+        base.AwsResource(FakeModule(wait=True)).wait_until("x", lambda: False)
+
+
 def test_run_exits_with_one_result_contract():
     class Topic(base.AwsResource):
         def present(self):
