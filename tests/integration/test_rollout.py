@@ -100,7 +100,8 @@ def test_a_plan_of_the_rollout_shows_the_waves_and_writes_nothing(run_playbook, 
     # Both waves and the global resources are planned, region by region.
     for region, cidr in REGIONS.items():
         assert f"{region} | tap.multiregion.vpc : " in text and f"create VPC tap-{ENV}-{region} ({cidr})" in text
-    assert f"{CANARY} | tap.multiregion.dynamodb_global : " in text and f"create replica in {JWT_REGION}" in text
+    assert f"{CANARY} | tap.multiregion.dynamodb_global : " in text
+    assert f"create replica {JWT_REGION} of table sessions-{ENV}" in text
     assert control.write_calls(emulator_url, mark) == []
 
 
