@@ -42,8 +42,8 @@ def zip_file(tmp_path) -> str:
 
 def plans(tmp_path) -> dict:
     """Arguments that plan one new resource (group) per module, as the roles call them."""
-    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
-                                                     "Action": "sts:AssumeRole"}]}  # fmt: skip
+    statement = {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    trust = {"Version": "2012-10-17", "Statement": [statement]}
     return {
         "kms_key": {"alias": "alias/contract", "tags": TAGS},
         "s3_secure_bucket": {"name": "tap-contract-bucket", "versioning": True, "tags": TAGS},
