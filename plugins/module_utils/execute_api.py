@@ -20,9 +20,10 @@ import json
 try:
     from urllib.error import HTTPError, URLError
     from urllib.parse import urlsplit
-    from urllib.request import Request, urlopen
 except ImportError:  # pragma: no cover - Python 2 is not supported by the collection
     pass
+
+from ansible.module_utils.urls import open_url
 
 try:
     from botocore.auth import SigV4Auth
@@ -89,8 +90,9 @@ def request(method, invoke_url, path, body=None, endpoint_url=None, credentials=
         SigV4Auth(credentials, "execute-api", region).add_auth(aws_request)
         headers = dict(aws_request.headers.items())
     try:
-        with urlopen(Request(url, data=data or None, headers=headers, method=method), timeout=REQUEST_TIMEOUT) as reply:
-            return Answer(reply.status, reply.read())
+        reply = open_url(url, data=data or None, headers=headers, method=method, timeout=REQUEST_TIMEOUT,
+                         follow_redirects="none")
+        return Answer(reply.status, reply.read())
     except HTTPError as error:
         return Answer(error.code, error.read())
 

@@ -8,6 +8,17 @@ import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 REGIONS = {"us-east-1": "10.0.0.0/16", "us-east-2": "10.1.0.0/16", "eu-west-1": "10.2.0.0/16"}
+# The emulator's account: S3 bucket names carry it (names are global across AWS accounts).
+ACCOUNT = "123456789012"
+
+
+def data_bucket(env: str, region: str) -> str:
+    return f"tap-data-{env}-{region}-{ACCOUNT}"
+
+
+def log_bucket(env: str, region: str) -> str:
+    """The access-log bucket; the primary region's also holds the deployment records."""
+    return f"tap-logs-{env}-{region}-{ACCOUNT}"
 
 
 def make_inventory(directory: Path, env: str, regions: dict, primary: str | None = None, emulator: bool = True) -> Path:

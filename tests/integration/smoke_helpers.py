@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from integration.helpers import data_bucket
 PREFIX = "smoke-tests/"
 
 
@@ -27,7 +28,7 @@ def leftovers(aws, env: str, regions) -> dict[str, dict[str, list]]:
     """Per region: versions of test objects in the data bucket, test items in the sessions table."""
     found = {}
     for region in regions:
-        listing = aws("s3", region).list_object_versions(Bucket=f"tap-data-{env}-{region}", Prefix=PREFIX)
+        listing = aws("s3", region).list_object_versions(Bucket=data_bucket(env, region), Prefix=PREFIX)
         versions = [v["Key"] for v in listing.get("Versions", []) + listing.get("DeleteMarkers", [])]
         items = [
             item["session_id"]["S"]

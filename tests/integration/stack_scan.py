@@ -7,6 +7,8 @@ so that a duplicate shows up as two entries. Only resources whose name carries t
 
 from __future__ import annotations
 
+import re
+
 LOCK_TABLE = "tap-deploy-locks"
 
 
@@ -65,7 +67,9 @@ def stack_resources(aws, env: str, region: str) -> dict[str, list[str]]:
         for e in _all(ec2, "describe_vpc_endpoints", "VpcEndpoints", Filters=tagged)
         if e.get("State", "").lower() not in ("deleted", "deleting")
     ]
-    found["bucket"] = [b["Name"] for b in aws("s3", region).list_buckets()["Buckets"] if b["Name"].endswith(suffix)]
+    # Bucket names carry the account id after environment and region (S3 names are global).
+    buckets = aws("s3", region).list_buckets()["Buckets"]
+    found["bucket"] = [b["Name"] for b in buckets if re.search(f"-{suffix}(-[0-9]{{12}})?$", b["Name"])]
     found["table"] = [t for t in _all(aws("dynamodb", region), "list_tables", "TableNames") if t == f"sessions-{env}"]
     found["queue"] = [q.rsplit("/", 1)[-1] for q in _all(aws("sqs", region), "list_queues", "QueueUrls") if suffix in q]
     found["log_group"] = [

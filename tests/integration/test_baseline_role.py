@@ -11,6 +11,7 @@ import pytest
 
 from emulator import extensions
 from integration.helpers import REPO_ROOT, make_inventory
+from integration.helpers import data_bucket, log_bucket
 
 PLAYBOOK = "tests/integration/playbooks/baseline.yml"
 REGIONS = ("us-east-1", "us-east-2", "eu-west-1")
@@ -85,7 +86,7 @@ def assert_key(aws, region, facts):
 
 def assert_buckets(aws, region, facts):
     s3 = aws("s3", region)
-    data, logs = f"tap-data-{ENV}-{region}", f"tap-logs-{ENV}-{region}"
+    data, logs = data_bucket(ENV, region), log_bucket(ENV, region)
     assert facts["baseline_bucket_name"] == data
     assert facts["baseline_bucket_arn"] == f"arn:aws:s3:::{data}"
     assert facts["baseline_log_bucket_name"] == logs
@@ -134,7 +135,8 @@ def assert_buckets(aws, region, facts):
         {
             "ID": "expire-access-logs",
             "Status": "Enabled",
-            "Filter": {"Prefix": ""},
+            # Only the access logs expire: the deployment records (deployments/<env>/) are kept.
+            "Filter": {"Prefix": f"{data}/"},
             "Expiration": {"Days": 90},
             "NoncurrentVersionExpiration": {"NoncurrentDays": 7},
             "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
@@ -154,8 +156,8 @@ def test_baseline_role_in_every_region(run_playbook, aws, tmp_path):
     first = run_playbook(PLAYBOOK, "inventories/local", "-e", f"baseline_facts_dir={tmp_path}")
     assert first.rc == 0, first.output
     assert set(recap(first)) == set(REGIONS)
-    # The account is looked up once for the whole play, not once per region.
-    assert first.output.count("Look up the AWS account once") == 1
+    # The account is looked up once for the whole play, not once per region (one STS task, run once).
+    assert first.output.count("TASK [tap.multiregion.settings : Look up the AWS account and partition once") == 1
 
     for region in REGIONS:
         facts = json.loads((tmp_path / f"{region}.json").read_text())
@@ -188,7 +190,7 @@ def test_baseline_removal_and_recovery(run_playbook, aws, tmp_path):
     hosts = str(inventory / "hosts.yml")
     assert run_playbook(PLAYBOOK, hosts).rc == 0
     s3, kms = aws("s3", region), aws("kms", region)
-    data = f"tap-data-{ENV}-{region}"
+    data = data_bucket(ENV, region)
     s3.put_object(Bucket=data, Key="a.txt", Body=b"one")
     s3.put_object(Bucket=data, Key="a.txt", Body=b"two")
     key_id = kms.describe_key(KeyId=f"alias/tap-{ENV}-{region}")["KeyMetadata"]["KeyId"]
@@ -197,7 +199,7 @@ def test_baseline_removal_and_recovery(run_playbook, aws, tmp_path):
     assert removed.rc == 0, removed.output
     assert changed(removed) == 3
     buckets = {b["Name"] for b in s3.list_buckets()["Buckets"]}
-    assert data not in buckets and f"tap-logs-{ENV}-{region}" not in buckets
+    assert data not in buckets and log_bucket(ENV, region) not in buckets
     key = kms.describe_key(KeyId=key_id)["KeyMetadata"]
     assert key["KeyState"] == "PendingDeletion"
     window = key["DeletionDate"] - datetime.now(UTC)
@@ -211,16 +213,17 @@ def test_baseline_removal_and_recovery(run_playbook, aws, tmp_path):
     assert kms.describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"] == "Enabled"
 
 
-# Two regions no other test uses, in an inventory of the prod environment (group_vars/prod.yml turns
-# replication on): each data bucket replicates to the other region's.
-PROD_REGIONS = {"sa-east-1": "10.20.0.0/16", "ca-central-1": "10.21.0.0/16"}
+# Two regions no other test uses (test_plan plans prod elsewhere and must find nothing there), in an
+# inventory of the prod environment (its settings turn replication on): each data bucket replicates to
+# the other region's.
+PROD_REGIONS = {"ap-southeast-3": "10.20.0.0/16", "me-central-1": "10.21.0.0/16"}
 
 
 def assert_replication(aws, region, partner):
     s3, iam = aws("s3", region), aws("iam")
     key_arn = aws("kms", region).describe_key(KeyId=f"alias/tap-prod-{region}")["KeyMetadata"]["Arn"]
     partner_key = aws("kms", partner).describe_key(KeyId=f"alias/tap-prod-{partner}")["KeyMetadata"]["Arn"]
-    bucket, destination = f"tap-data-prod-{region}", f"tap-data-prod-{partner}"
+    bucket, destination = data_bucket("prod", region), data_bucket("prod", partner)
     role_name = f"tap-s3-replication-prod-{region}"
 
     config = s3.get_bucket_replication(Bucket=bucket)["ReplicationConfiguration"]
@@ -283,8 +286,8 @@ def test_prod_data_buckets_replicate_to_the_partner_region(run_playbook, aws, tm
     assert first.rc == 0, first.output[-6000:]
     # Both regions' buckets exist before either rule is written (S3 wants the destination versioned).
     assert first.output.index("Replicate data bucket") > first.output.rindex("Ensure data bucket")
-    assert_replication(aws, "sa-east-1", "ca-central-1")
-    assert_replication(aws, "ca-central-1", "sa-east-1")
+    assert_replication(aws, "ap-southeast-3", "me-central-1")
+    assert_replication(aws, "me-central-1", "ap-southeast-3")
 
     again = run_playbook(str(playbook), hosts)
     assert again.rc == 0 and changed(again) == 0, again.output[-6000:]
@@ -294,4 +297,4 @@ def test_prod_data_buckets_replicate_to_the_partner_region(run_playbook, aws, tm
     roles = {r["RoleName"] for r in aws("iam").list_roles()["Roles"]}
     assert not roles & {f"tap-s3-replication-prod-{region}" for region in PROD_REGIONS}
     for region in PROD_REGIONS:
-        assert f"tap-data-prod-{region}" not in {b["Name"] for b in aws("s3", region).list_buckets()["Buckets"]}
+        assert data_bucket("prod", region) not in {b["Name"] for b in aws("s3", region).list_buckets()["Buckets"]}

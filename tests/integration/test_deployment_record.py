@@ -13,12 +13,13 @@ import subprocess
 import pytest
 import yaml
 from integration.helpers import REPO_ROOT, make_inventory
+from integration.helpers import log_bucket
 
 pytestmark = pytest.mark.slow
 
 ENV = "prod"
 REGION = "eu-west-3"
-BUCKET = f"tap-data-{ENV}-{REGION}"
+BUCKET = log_bucket(ENV, REGION)
 PREFIX = f"deployments/{ENV}/"
 PLAYBOOK = "tests/integration/playbooks/deployment_record.yml"
 OUTPUTS = {

@@ -43,6 +43,7 @@ def test_replicas_follow_the_inventory(run_playbook, aws, keys, tmp_path):
 - name: Record what the role published
   hosts: primary
   gather_facts: false
+  roles: [tap.multiregion.settings]
   tasks:
     - name: Write the facts
       ansible.builtin.copy:

@@ -1,8 +1,8 @@
 """The publishable collection: `ansible-galaxy collection build`, install, and the demo from the install.
 
 The installed copy is used the way a consumer would: no project ansible.cfg, no repository on
-any path, the playbook addressed as `tap.multiregion.deploy`, and an inventory whose group_vars
-link to the group_vars the collection ships.
+any path, the playbook addressed as `tap.multiregion.deploy`, and an inventory that holds only
+hosts.yml (the collection ships its settings; the hosts file says where AWS is, here the emulator).
 """
 
 from __future__ import annotations
@@ -86,16 +86,23 @@ def installed(tarball, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def installed_run(installed, emulator_url):
-    collection = installed / "collections" / "ansible_collections" / "tap" / "multiregion"
     inventory = installed / "inventory"
     inventory.mkdir()
     hosts = yaml.safe_load((REPO_ROOT / "inventories" / "local" / "hosts.yml").read_text())
     regions = hosts["all"]["children"]["dev"]["children"]["regions"]
     regions["hosts"] = {region: {"vpc_cidr": cidr} for region, cidr in REGIONS.items()}
     hosts["all"]["children"]["primary"]["hosts"] = {next(iter(REGIONS)): None}
+    # Where AWS is: a consumer would set tap_aws_profile; here the emulator's endpoint and fake keys.
+    hosts["all"]["vars"] = {
+        "tap_aws_emulator_connection": {
+            "endpoint_url": emulator_url,
+            "access_key": "tap-emulator",
+            "secret_key": "tap-emulator-key",
+        }
+    }
+    hosts["all"]["children"].pop("emulator", None)
     (inventory / "hosts.yml").write_text(yaml.safe_dump(hosts, sort_keys=False))
-    # Inventory-adjacent group_vars: the ones the installed collection ships.
-    (inventory / "group_vars").symlink_to(collection / "group_vars", target_is_directory=True)
+    assert sorted(p.name for p in inventory.iterdir()) == ["hosts.yml"]
     outputs = installed / "outputs"
     site_packages = next(p for p in map(Path, sys.path) if (p / "ansible_collections" / "amazon" / "aws").is_dir())
     env = consumer_env(
@@ -119,7 +126,7 @@ def test_the_installed_copy_is_the_one_used(installed_run):
     assert not [line for line in lines if line.startswith("#") and str(REPO_ROOT) in line], installed_run["where"]
 
 
-def test_demo_runs_from_the_installed_collection(installed_run, aws):
+def test_an_inventory_of_only_hosts_yml_deploys_with_the_installed_collection(installed_run, aws):
     proc = installed_run["proc"]
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-6000:]
     outputs = json.loads((installed_run["outputs"] / "dev.json").read_text())

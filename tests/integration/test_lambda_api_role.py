@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from integration.helpers import data_bucket
 import json
 import os
 import re
@@ -51,7 +52,7 @@ def actions(statement) -> list[str]:
 def check_region(aws, region: str, facts: dict) -> None:
     function_name = f"data-processor-{ENV}-{region}"
     function_arn = f"arn:aws:lambda:{region}:{ACCOUNT}:function:{function_name}"
-    bucket = f"tap-data-{ENV}-{region}"
+    bucket = data_bucket(ENV, region)
     key_arn = facts["baseline_kms_key_arn"]
     queue_arn = f"arn:aws:sqs:{region}:{ACCOUNT}:tap-lambda-failures-{ENV}-{region}"
     role_name = f"tap-lambda-{ENV}-{region}"
@@ -227,5 +228,5 @@ def check_removed(aws, region: str) -> None:
     for prefix in (f"/aws/lambda/{function_name}", f"/tap/{ENV}/{region}/api-access"):
         assert logs.describe_log_groups(logGroupNamePrefix=prefix)["logGroups"] == []
     assert [a for a in aws("apigatewayv2", region).get_apis()["Items"] if a["Name"] == f"tap-api-{ENV}-{region}"] == []
-    notification = aws("s3", region).get_bucket_notification_configuration(Bucket=f"tap-data-{ENV}-{region}")
+    notification = aws("s3", region).get_bucket_notification_configuration(Bucket=data_bucket(ENV, region))
     assert "LambdaFunctionConfigurations" not in notification

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from integration.helpers import REPO_ROOT, make_inventory
 from integration.stack_scan import deploy_lock, stack_resources
+from integration.helpers import data_bucket, log_bucket
 
 pytestmark = pytest.mark.slow
 
@@ -116,7 +117,7 @@ def test_interrupted_deploy_converges_without_duplicates(emulator_url, run_playb
         assert not duplicates, f"{region}: duplicates after recovery: {duplicates}"
         expected_once = {
             "vpc": [f"tap-{ENV}-{region}"],
-            "bucket": sorted([f"tap-data-{ENV}-{region}", f"tap-logs-{ENV}-{region}"]),
+            "bucket": sorted([data_bucket(ENV, region), log_bucket(ENV, region)]),
             "http_api": [f"tap-api-{ENV}-{region}"],
             "table": [f"sessions-{ENV}"],
             "function": [f"data-processor-{ENV}-{region}"],

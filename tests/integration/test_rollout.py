@@ -26,6 +26,7 @@ import yaml
 from integration.helpers import REPO_ROOT, make_inventory
 from integration.smoke_helpers import leftovers, smoke_table
 from integration.stack_scan import deploy_lock
+from integration.helpers import log_bucket
 
 from emulator import control
 
@@ -69,7 +70,7 @@ def outputs_env(tmp_path_factory) -> dict:
 
 def records(aws) -> list[dict]:
     s3 = aws("s3", CANARY)
-    bucket = f"tap-data-{ENV}-{CANARY}"
+    bucket = log_bucket(ENV, CANARY)
     keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=f"deployments/{ENV}/").get("Contents", []))
     return [json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read()) for key in keys]
 
@@ -168,8 +169,9 @@ def test_a_canary_halted_by_an_alarm_leaves_the_other_region_untouched(
 
 
 def test_failed_deploys_are_recorded_as_failed(deployed, run_playbook, inventory, outputs_env, aws, emulator_url):
-    """A setting the lambda_api role refuses, once in a rollout (only the canary fails) and once in site.yml."""
-    broken = ["-e", "lambda_api_reserved_concurrency=-1"]
+    """A setting the lambda_api role refuses (validation before the run does not check it), once in a rollout
+    (only the canary fails) and once in site.yml."""
+    broken = ["-e", "lambda_api_jwt_issuer=http://not-https.example.com"]
     before = records(aws)
     mark = control.last_call_seq(emulator_url)
     rollout = run_playbook("site.yml", inventory, *ROLLOUT, *broken, env=outputs_env)

@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from integration.helpers import REGIONS, make_inventory
+from integration.helpers import log_bucket
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dev_stack")]
 
@@ -56,7 +57,7 @@ def printed_forms(value: str) -> set[str]:
 
 def deployment_records(aws, env: str, primary: str) -> dict[str, str]:
     s3 = aws("s3", primary)
-    bucket = f"tap-data-{env}-{primary}"
+    bucket = log_bucket(env, primary)
     records = {}
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=f"deployments/{env}/"):
         for obj in page.get("Contents", []):

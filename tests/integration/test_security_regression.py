@@ -29,6 +29,7 @@ import zipfile
 
 import pytest
 from integration.security_scan import StackScope, scan
+from integration.helpers import log_bucket
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dev_stack")]
 
@@ -84,7 +85,7 @@ def test_scan_covered_the_whole_stack(stack_report, dev_stack):
     for region, outputs in dev_stack["outputs"]["regions"].items():
         assert outputs["lambda_function_arn"] in report.scanned["lambda_function"]
         assert outputs["s3_bucket_name"] in report.scanned["s3_bucket"]
-        assert f"tap-logs-dev-{region}" in report.scanned["s3_bucket"]
+        assert log_bucket("dev", region) in report.scanned["s3_bucket"]
         assert any(outputs["kms_key_id"] in arn for arn in report.scanned["kms_key"])
         for group in (f"/aws/lambda/data-processor-dev-{region}", f"/tap/dev/{region}/vpc-flow-logs"):
             assert group in report.scanned["log_group"], group

@@ -6,6 +6,7 @@ import pytest
 from integration.helpers import REGIONS
 from integration.smoke_helpers import leftovers, smoke_table
 from integration.stack_scan import deploy_lock
+from integration.helpers import data_bucket
 
 from emulator import control
 
@@ -44,7 +45,7 @@ def test_smoke_tests_pass_in_every_region_and_leave_nothing_behind(dev_stack, ru
 def test_a_failing_region_fails_the_run_and_names_the_check(dev_stack, run_playbook, aws):
     """The function of eu-west-1 no longer hears of new objects: that region fails, the others pass."""
     s3 = aws("s3", "eu-west-1")
-    bucket = "tap-data-dev-eu-west-1"
+    bucket = data_bucket("dev", "eu-west-1")
     notification = s3.get_bucket_notification_configuration(Bucket=bucket)
     notification.pop("ResponseMetadata")
     s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={})
