@@ -271,7 +271,7 @@ class AuroraGlobalOperation(RdsResource):
             self.set_diff({"writer_region": facts["from_region"]}, {"writer_region": facts["from_region"]})
             return facts
         if target["is_writer"]:
-            raise Failure("target_region: %s is already the writer of %s; AWS refuses to %s to the writer "
+            raise Failure("target_region: %s is already the writer of %s; AWS refuses a %s to the writer "
                           "(InvalidDBClusterStateFault)" % (member_line(target), self.label, p["operation"]))
         state = current.get("FailoverState")
         if state:
