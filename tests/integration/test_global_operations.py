@@ -120,7 +120,10 @@ def test_plans_write_nothing(deployed, ops, aws, emulator_url):
     mark = control.last_call_seq(emulator_url)
     switchover = ops("playbooks/switchover.yml", "-e", f"target_region={SECONDARY}", "--check", "--diff")
     evacuation = ops("playbooks/evacuate.yml", "-e", f"region={PRIMARY}", "--check", "--diff")
+    failover = ops("playbooks/failover.yml", "-e", f"target_region={SECONDARY}", "-e", f"confirm_failover={ENV}",
+                   "--check")  # fmt: skip
     assert control.write_calls(emulator_url, mark) == []
+    assert failover.rc == 0 and f"fail over the writer from {PRIMARY}" in text(failover), failover.output[-6000:]
     for run in (switchover, evacuation):
         assert run.rc == 0, run.output[-6000:]
     assert (f"global cluster {GLOBAL}: switch the writer over from {PRIMARY} (aurora-{ENV}-{PRIMARY}) to "
@@ -140,7 +143,7 @@ def test_bad_input_is_refused_before_any_write(deployed, ops, aws, emulator_url,
     inventories = {"ops": {}, "outsider": {"inventory_dir": str(outsider)}, "prod": {"inventory_dir": str(prod)},
                    "dev": {"inventory_dir": str(dev), "prod_like": False}}  # fmt: skip
     switchover, failover = "playbooks/switchover.yml", "playbooks/failover.yml"
-    cases = {  # case: (playbook, extra vars, inventory, what the refusal says)
+    cases = {  # case: (playbook, extra vars (and options), inventory, what the refusal says)
         "unknown region": (switchover, ["target_region=mars-east-1"], "ops",
                            f"target_region: mars-east-1 is not a region of this inventory (regions: {PRIMARY}, "
                            f"{SECONDARY})"),
@@ -161,11 +164,15 @@ def test_bad_input_is_refused_before_any_write(deployed, ops, aws, emulator_url,
                                         "-e confirm_evacuate=prod"),
         "prod restore unconfirmed": ("playbooks/restore.yml", [f"region={PRIMARY}"], "prod",
                                      "-e confirm_restore=prod"),
+        "target left out by --limit": (switchover, [f"target_region={SECONDARY}", ("--limit", f"controller:{PRIMARY}")],
+                                       "ops", f"--limit controller:{PRIMARY} leaves out {SECONDARY}"),
     }
 
     def run(case):
         playbook, extra_vars, where, _refusal = cases[case]
-        return ops(playbook, *[arg for var in extra_vars for arg in ("-e", var)], **inventories[where])
+        # A string is an extra var; a tuple, other options as they are.
+        args = [arg for var in extra_vars for arg in (var if isinstance(var, tuple) else ("-e", var))]
+        return ops(playbook, *args, **inventories[where])
 
     mark = control.last_call_seq(emulator_url)
     try:
