@@ -15,6 +15,8 @@ EXTENSIONS: tuple[str, ...] = (
     # After dynamodb_replicas, whose replica groups it reads.
     "dynamodb_replication",
     "apigatewayv2_gaps",
+    # DeleteRouteSettings, in front of moto (route keys hold a "/").
+    "apigatewayv2_route_settings",
     "s3_policy_conditions",
     "kms_key_arns",
     "aurora",
@@ -23,6 +25,8 @@ EXTENSIONS: tuple[str, ...] = (
     "rds_states",
     "rds_rules",
     "aurora_global_operations",
+    # CloudWatch replication metrics of global tables and Aurora global databases (reads both fillers' state).
+    "cloudwatch_replication_metrics",
     "backup",
     "backup_recovery_points",
     "iam_managed_policies",

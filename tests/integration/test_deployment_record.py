@@ -48,6 +48,7 @@ RECORD_KEYS = {
     "outcome",
     "reason",
     "rollout",
+    "operation",
 }
 
 
@@ -104,6 +105,7 @@ def test_each_run_writes_one_record_and_the_last_are_listed(run_playbook, aws, i
     assert newest["outputs"] == OUTPUTS
     assert newest["holder"] and "@" in newest["holder"]
     assert newest["outcome"] == "succeeded" and newest["reason"] is None and newest["rollout"] is None
+    assert newest["operation"] is None
     assert records[0]["run_id"] != newest["run_id"]
     # The lock was released at the end of each run.
     lock = aws("dynamodb", REGION).get_item(TableName="tap-deploy-locks", Key={"lock_id": {"S": ENV}})

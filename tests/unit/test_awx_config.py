@@ -21,14 +21,17 @@ def test_every_environment_has_a_project_inventory_with_the_shared_group_vars():
         assert env in yaml.safe_load((inventory / "hosts.yml").read_text())["all"]["children"]
 
 
-def test_actions_are_the_seven_job_templates():
+def test_actions_are_the_eleven_job_templates():
     actions = {a["action"]: a for a in OBJECTS["tap_awx_actions"]}
-    assert sorted(actions) == ["deploy", "drift", "plan", "rollout", "smoke", "teardown", "unlock"]
+    assert sorted(actions) == ["deploy", "drift", "evacuate", "failover", "plan", "restore", "rollout", "smoke",
+                               "switchover", "teardown", "unlock"]
     assert actions["plan"]["job_type"] == "check" and actions["plan"]["diff_mode"]
     assert actions["drift"]["job_type"] == "check" and actions["drift"]["diff_mode"]
     assert actions["deploy"]["job_type"] == "run"
     assert actions["smoke"]["job_type"] == "run" and actions["smoke"]["survey"] == "smoke"
     assert actions["rollout"]["job_type"] == "run" and actions["rollout"]["survey"] == "rollout"
+    for operation in ("switchover", "failover", "evacuate", "restore"):
+        assert actions[operation]["job_type"] == "run" and actions[operation]["survey"] == operation
 
 
 @pytest.mark.parametrize(("survey", "role"), [("smoke", "smoke"), ("rollout", "rollout")])
