@@ -64,7 +64,7 @@ def evaluate_aws_targets(aws: dict, zero_latency: dict | None = None, baseline: 
         value = figures.get("ratio")
         path = (figures.get("critical_path") or {}).get("seconds")
         detail = (f"{_fmt(minutes(figures.get('aws_s')))} min / {_fmt(minutes(path))} min"
-                  if value is not None else figures.get("missing") or "run failed")
+                  if value is not None else figures.get("missing") or f"run failed: {figures.get('failed', '')}")
         _row(rows, f"first converge {environment} (3 regions): AWS-equivalent / critical path", value,
              AWS_TARGETS["first_over_critical_path_max"],
              None if value is None else value <= AWS_TARGETS["first_over_critical_path_max"], detail)
@@ -134,7 +134,8 @@ def render_aws_markdown(aws: dict, targets: list[dict], baseline: dict | None = 
     for environment, kind, label in TIMED_ROWS:
         v = timed.get(environment, {}).get(kind, {})
         path = v.get("critical_path") or {}
-        failed = "" if v.get("aws_s") is not None else " (failed or missing)"
+        failed = " (failed, until the failure)" if v.get("failed") else "" if v.get("aws_s") is not None else \
+            " (failed or missing)"
         out.append(
             f"| {label}{failed} | {_fmt(v.get('real_s'))} | {_fmt(v.get('reference_s'))} "
             f"| {_fmt(v.get('waited_real_s'))} | {_fmt(v.get('unscaled_s'))} | {_fmt(minutes(v.get('aws_s')))} "

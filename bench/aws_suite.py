@@ -231,13 +231,19 @@ class AwsBench:
 # ---------------------------------------------------------------------------------------------
 
 
-def first_failure(stdout: str) -> str:
-    """The first 'msg:' of a failed run's output, shortened (the log has the rest)."""
+def first_failure(stdout: str, limit: int = 300) -> str:
+    """The first failure message ('msg:' of a failed task, with its continuation lines), shortened."""
     lines = stdout.splitlines()
     for i, line in enumerate(lines):
-        if line.strip().startswith("msg:") or "FAILED!" in line:
-            text = " ".join(x.strip() for x in lines[i:i + 6])
-            return (text[:300] + "...") if len(text) > 300 else text + ";"
+        if line.strip().startswith("msg:") and any("FAILED!" in x for x in lines[max(0, i - 40):i]):
+            indent = len(line) - len(line.lstrip())
+            parts = [line.strip()[len("msg:"):].strip()]
+            for more in lines[i + 1:]:
+                if not more.strip() or len(more) - len(more.lstrip()) <= indent:
+                    break
+                parts.append(more.strip())
+            text = " ".join(p for p in parts if p)
+            return (text[:limit] + "...;") if len(text) > limit else text + ";"
     return ""
 
 
@@ -300,9 +306,13 @@ def timed_figures(reference: dict | None, scaled: dict | None, time_scale: float
         return out
     out.update(real_s=scaled["seconds"], reference_s=reference["seconds"], rc=scaled["rc"],
                reference_rc=reference["rc"])
-    if scaled["rc"] == 0 and reference["rc"] == 0:
+    if reference["rc"] == 0:
+        # A failed scaled run still shows how long it took until it failed; no ratio then.
         out.update(aws_time.aws_equivalent(reference["results"], scaled["results"], scaled["seconds"], time_scale))
-        out["ratio"] = round(out["aws_s"] / path["seconds"], 2) if path["seconds"] else None
+        if scaled["rc"] == 0 and path["seconds"]:
+            out["ratio"] = round(out["aws_s"] / path["seconds"], 2)
+        if scaled["rc"] != 0:
+            out["failed"] = first_failure(scaled["stdout"]) or f"rc={scaled['rc']}"
     return out
 
 

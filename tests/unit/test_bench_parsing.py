@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from bench import analysis, aws_report, aws_time, critical_path
+from bench import analysis, aws_report, aws_suite, aws_time, critical_path
 from emulator import middleware
 
 
@@ -550,3 +550,71 @@ def test_render_aws_markdown_smoke():
     assert "| Ensure the Aurora cluster | 1.90 | 21.80 | 19.9 |" in text
     assert "do not read TAP_WAIT_POLL_SECONDS" in text
     assert aws_report.render_aws_markdown({}, []) == []
+
+
+# ---------------------------------------------------------------------------------------------
+# Figures of the aws-profile runs (the pure helpers of bench/aws_suite.py)
+# ---------------------------------------------------------------------------------------------
+
+FAILED_OUTPUT = """TASK [tap.multiregion.aurora : Delete the Aurora cluster aurora-prod-us-east-1] ***
+fatal: [us-east-1]: FAILED! =>
+    boto3_version: 1.44.8
+    changed: false
+    msg: 'Failed to lift the deletion protection of aurora-prod-us-east-1: An error occurred
+        (InvalidDBClusterStateFault) when calling the ModifyDBCluster operation: DB cluster is
+        not available for modification with status promoting'
+    response_metadata:
+        http_status_code: 400
+"""
+
+
+def test_first_failure_is_the_failed_task_message():
+    assert aws_suite.first_failure(FAILED_OUTPUT) == (
+        "'Failed to lift the deletion protection of aurora-prod-us-east-1: An error occurred "
+        "(InvalidDBClusterStateFault) when calling the ModifyDBCluster operation: DB cluster is "
+        "not available for modification with status promoting';")
+    assert aws_suite.first_failure(FAILED_OUTPUT, limit=20) == "'Failed to lift the ...;"
+    assert aws_suite.first_failure("    msg: a message without a failed task\n") == ""
+
+
+def test_poll_interval_follows_the_time_scale():
+    assert aws_suite.poll_env(60.0) == {"TAP_WAIT_POLL_SECONDS": "0.1667"}  # 10 AWS seconds
+    assert aws_suite.poll_env(aws_suite.INSTANT_TIME_SCALE) == {"TAP_WAIT_POLL_SECONDS": "0.0500"}
+    settings = aws_suite.aws_settings(150, 60)
+    assert (settings["name"], settings["latency_ms"], settings["time_scale"]) == ("aws", 150.0, 60.0)
+    assert settings["durations"]["iam.role.propagation"] == 0.0
+    assert aws_suite.durations_of(settings)["rds.cluster.create"] > 0
+
+
+def call_run(seconds, reads, changed=0, rc=0):
+    return {"seconds": seconds, "rc": rc, "changed": changed, "ansible_cpu_s": 10.0, "reads": reads,
+            "writes": {r: 0 for r in reads}, "data_writes": {r: 0 for r in reads}}
+
+
+def test_summarize_latency_takes_medians_of_successful_runs():
+    samples = [
+        {"noop": call_run(20.0, {"us-east-1": 95, "us-east-2": 92}), "check": call_run(19.0, {"us-east-1": 95})},
+        {"noop": call_run(24.0, {"us-east-1": 95, "us-east-2": 92}), "check": call_run(21.0, {"us-east-1": 95})},
+        {"noop": call_run(99.0, {"us-east-1": 1}, rc=2), "check": call_run(23.0, {"us-east-1": 95}, changed=1)},
+    ]
+    got = aws_suite.summarize_latency(samples, {"us-east-1": 58, "us-east-2": 56})
+    assert (got["runs"], got["noop_s"], got["check_s"]) == (3, 22.0, 21.0)
+    assert (got["noop_changed"], got["check_changed"]) == (0, 1)
+    assert got["reads"] == {"us-east-1": 95, "us-east-2": 92}
+    assert got["reads_per_resource"] == 1.64
+    assert aws_suite.summarize_latency([], {})["noop_s"] is None
+
+
+def test_timed_figures_of_passed_failed_and_missing_runs():
+    reference = {"seconds": 25.0, "rc": 0, "results": timed_run(
+        {("Cluster (us-east-1)", "us-east-1", "tap.multiregion.aurora_cluster"): 1.0})}
+    scaled = {"seconds": 45.0, "rc": 0, "stdout": "", "results": timed_run(
+        {("Cluster (us-east-1)", "us-east-1", "tap.multiregion.aurora_cluster"): 20.0})}
+    got = aws_suite.timed_figures(reference, scaled, 60.0, DURATIONS, THREE, False, critical_path.CONVERGE)
+    assert (got["aws_s"], got["critical_path"]["seconds"], got["ratio"]) == (26.0 + 19 * 60, 1140.0, 1.02)
+    failed = aws_suite.timed_figures(reference, dict(scaled, rc=2, stdout=FAILED_OUTPUT), 60.0, DURATIONS, THREE,
+                                     True, critical_path.TEARDOWN)
+    assert "ratio" not in failed and failed["aws_s"] == got["aws_s"]
+    assert failed["failed"].startswith("'Failed to lift the deletion protection")
+    missing = aws_suite.timed_figures(None, None, 60.0, DURATIONS, THREE, False, critical_path.CONVERGE)
+    assert missing["missing"] == "reference" and "aws_s" not in missing
