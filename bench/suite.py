@@ -320,7 +320,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="also time no-op runs (3 regions) with strategy free, forks=1 and pipelining, "
                              "interleaved with unchanged runs, --repeat rounds")
     parser.add_argument("--output-dir", type=Path, default=BENCH_DIR, help="where results.json/.md go (bench/)")
-    parser.add_argument("--workdir", type=Path, help="keep logs, traces and recordings here (default: a temp dir)")
+    parser.add_argument("--workdir", type=Path, help="keep logs and traces here (default: a temp dir)")
     parser.add_argument("--timeout", type=int, default=3600, help="timeout of one playbook run, seconds")
     parser.add_argument("--time-scale", type=float, default=aws_suite.DEFAULT_TIME_SCALE,
                         help="AWS seconds per real second of the time-scaled runs (60)")
