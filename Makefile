@@ -17,7 +17,7 @@ help:
 	@echo "make test   lint + the whole test suite (starts and stops its own emulators)"
 	@echo "make down   stop the emulator that make demo left running"
 	@echo "make lint   ruff, yamllint, ansible-lint (production profile), ansible-test sanity"
-	@echo "make bench  benchmark the full stack against private emulators"
+	@echo "make bench  benchmark the full stack against private emulators: zero latency, then AWS-like latency and timing (bench/README.md)"
 	@echo "make molecule  molecule scenarios (vpc, dynamodb_global, lambda_api roles; whole stack) against a private emulator"
 
 $(STAMP): requirements.txt

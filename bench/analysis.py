@@ -1,6 +1,6 @@
 """Pure parts of the benchmark: no process, no network, no clock (unit-tested in tests/unit/test_bench_parsing.py).
 
-* moto request recordings -> AWS API calls classified read/write per region and operation,
+* the emulator's call log -> AWS API calls classified read/write per region and operation,
 * bench_trace callback lines -> module invocations per host and role, task durations,
 * ansible.posix.profile_tasks output -> top tasks,
 * medians, the targets and the markdown report.
@@ -8,15 +8,11 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import datetime
 import json
 import re
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from urllib.parse import parse_qs, urlsplit
 
 # Operations whose name starts with one of these only read (the issue's rule; BatchGet, Query and
 # Scan are DynamoDB reads that do not follow the naming pattern).
@@ -62,13 +58,23 @@ DATA_PLANE_WRITES = frozenset(
     }
 )
 
-CREDENTIAL_SCOPE = re.compile(r"Credential=[^/,\s]+/(\d{8})/([^/,\s]+)/([^/,\s]+)/aws4_request")
+# Calls that resolve credentials rather than read or write the stack (counted apart).
+CREDENTIAL_CALLS = frozenset(
+    {
+        "sts:AssumeRole",
+        "sts:AssumeRoleWithWebIdentity",
+        "sts:AssumeRoleWithSAML",
+        "sts:GetSessionToken",
+        "sts:GetFederationToken",
+        "sso:GetRoleCredentials",
+    }
+)
+
 PROFILE_LINE = re.compile(r"^(?P<task>.+?)\s+-{2,}\s+(?P<seconds>\d+(?:\.\d+)?)s\s*$")
-API_VERSION_SEGMENT = re.compile(r"^(v\d+|\d{4}-\d{2}-\d{2})$")
 
 
 # ---------------------------------------------------------------------------------------------
-# Recorded AWS requests
+# AWS calls (the emulator's call log)
 # ---------------------------------------------------------------------------------------------
 
 
@@ -79,104 +85,41 @@ def median(values: Iterable[float | int | None]) -> float | None:
 
 
 def classify(operation: str | None, method: str) -> str:
-    """'read' or 'write': by operation name when the protocol has one, else by HTTP method (REST)."""
+    """'read' or 'write': by operation name when the protocol has one, else by HTTP method (REST).
+
+    The emulator's call log (emulator.middleware) applies the same rule; calls_by_service uses this one.
+    """
     if operation:
         return "read" if operation.startswith(READ_PREFIXES) else "write"
     return "read" if method.upper() in READ_METHODS else "write"
 
 
-def _body_text(entry: dict) -> str:
-    body = entry.get("body") or ""
-    if entry.get("body_encoded"):
-        try:
-            return base64.b64decode(body).decode("utf-8", "replace")
-        except (binascii.Error, ValueError):
-            return ""
-    return body if isinstance(body, str) else ""
+def parse_call_log(entries: Iterable[dict]) -> list[dict]:
+    """The emulator's call log (``GET /tap-emulator/calls``, emulator.middleware) -> the AWS calls, in order.
 
-
-def _rest_label(method: str, url: str, service: str) -> str:
-    """A readable label for a REST call: ids replaced by {}, S3 sub-resources kept."""
-    parts = urlsplit(url)
-    query = parse_qs(parts.query, keep_blank_values=True)
-    if service == "s3":
-        segments = [s for s in parts.path.split("/") if s]
-        target = "object" if len(segments) > 1 else "bucket" if segments else "service"
-        sub = ",".join(sorted(k for k in query if not k.startswith(("X-Amz", "x-id", "max-", "prefix"))))
-        return f"{method} {target}" + (f"?{sub}" if sub else "")
-    labels: list[str] = []
-    previous = ""
-    for segment in (s for s in parts.path.split("/") if s):
-        if API_VERSION_SEGMENT.match(segment) and not labels:
-            label = segment
-        elif previous.endswith("s") and previous not in ("{}",):
-            label = "{}"  # the segment after a collection ("functions", "apis", "plans") is an id
-        else:
-            label = segment
-        labels.append(label)
-        previous = label
-    return f"{method} /" + "/".join(labels)
-
-
-def parse_request(entry: dict) -> dict | None:
-    """One recorded request -> {service, region, operation, method, kind, time, label}; None if not an AWS call."""
-    headers = {str(k).lower(): str(v) for k, v in (entry.get("headers") or {}).items()}
-    scope = CREDENTIAL_SCOPE.search(headers.get("authorization", ""))
-    if not scope:
-        return None  # moto's own API (health checks, recorder) or an unsigned request
-    _date, region, service = scope.groups()
-    method = str(entry.get("method", "GET")).upper()
-    url = str(entry.get("url", ""))
-    operation = None
-    target = headers.get("x-amz-target")
-    if target:
-        operation = target.rsplit(".", 1)[-1]
-    else:
-        path = urlsplit(url).path
-        cbor = re.search(r"/service/[^/]+/operation/([A-Za-z0-9]+)$", path)  # smithy-rpc-v2-cbor
-        if cbor:
-            operation = cbor.group(1)
-        else:
-            query = parse_qs(urlsplit(url).query)
-            if "Action" in query:
-                operation = query["Action"][0]
-            elif "x-www-form-urlencoded" in headers.get("content-type", "") or method == "POST":
-                form = parse_qs(_body_text(entry))
-                if "Action" in form:
-                    operation = form["Action"][0]
-    when = None
-    amz_date = headers.get("x-amz-date")
-    if amz_date:
-        try:
-            when = datetime.datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=datetime.UTC).timestamp()
-        except ValueError:
-            when = None
-    label = operation or _rest_label(method, url, service)
-    return {
-        "service": service,
-        "region": region,
-        "operation": operation,
-        "method": method,
-        "kind": classify(operation, method),
-        "time": when,
-        "label": f"{service}:{label}",
-    }
-
-
-def parse_recording(text: str) -> list[dict]:
-    """moto's download-recording (JSON lines) -> the AWS calls, in order."""
+    Each entry ``{seq, service, region, operation, kind, status, time}`` becomes ``{service, region,
+    operation, method, kind, time, label, status}``; ``operation`` is None for a REST call, whose
+    log operation is "<METHOD> <path>" (ids as {}) and becomes the label's tail, as in ``s3:PUT object``.
+    """
     calls = []
-    for line in text.splitlines():
-        line = line.strip()
-        if not line:
+    for entry in entries:
+        service, region = entry.get("service"), entry.get("region")
+        if not service or not region:
             continue
-        try:
-            entry = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        call = parse_request(entry)
-        if call:
-            calls.append(call)
+        logged_operation = str(entry.get("operation") or "")
+        rest = " " in logged_operation
+        method = logged_operation.split(" ", 1)[0] if rest else "POST"
+        operation = None if rest else logged_operation or None
+        calls.append({
+            "service": service,
+            "region": region,
+            "operation": operation,
+            "method": method,
+            "kind": entry.get("kind") or classify(operation, method),
+            "time": entry.get("time"),
+            "label": f"{service}:{logged_operation}",
+            "status": entry.get("status"),
+        })
     return calls
 
 
@@ -195,17 +138,26 @@ def calls_by_service(operations: dict[str, int]) -> dict[str, dict[str, int]]:
     return {svc: {"read": c["read"], "write": c["write"]} for svc, c in sorted(out.items())}
 
 
+def is_credential_call(call: dict) -> bool:
+    """A call that resolves credentials (STS AssumeRole and the like): neither a read nor a write of the stack."""
+    return call["label"] in CREDENTIAL_CALLS
+
+
 def calls_by_region(calls: Iterable[dict]) -> dict[str, dict]:
-    """{region: {read, write, data_write, operations: {label: n}, writes: {label: n}}}.
+    """{region: {read, write, data_write, credential, operations: {label: n}, writes: {label: n}}}.
 
     data_write counts the writes of data (items, objects: the deploy lock and deployment record),
-    included in write.
+    included in write; credential counts credential resolutions (STS AssumeRole), in neither.
     """
     out: dict[str, dict] = {}
     for call in calls:
         region = out.setdefault(
-            call["region"], {"read": 0, "write": 0, "data_write": 0, "operations": Counter(), "writes": Counter()}
+            call["region"],
+            {"read": 0, "write": 0, "data_write": 0, "credential": 0, "operations": Counter(), "writes": Counter()},
         )
+        if is_credential_call(call):
+            region["credential"] += 1
+            continue
         region[call["kind"]] += 1
         region["operations"][call["label"]] += 1
         if call["kind"] == "write":
@@ -268,6 +220,11 @@ def invocations_split(results: Iterable[dict], in_process: Iterable[str] = ()) -
         if n:
             out[result["host"]]["in_process" if result["action"] in inproc else "forked"] += n
     return {h: {"forked": c["forked"], "in_process": c["in_process"]} for h, c in sorted(out.items())}
+
+
+def worker_processes(results: Iterable[dict]) -> int:
+    """Worker processes that ran a module: Ansible forks one per task and host (loop items share it)."""
+    return sum(1 for result in results if module_invocations(result))
 
 
 def invocations_by_role(results: Iterable[dict]) -> dict[str, dict[str, int]]:
@@ -368,17 +325,22 @@ def role_walls(results: Iterable[dict]) -> dict[str, dict]:
     return dict(sorted(out.items(), key=lambda kv: -kv[1]["wall_s"]))
 
 
-def attribute_calls(calls: Iterable[dict], results: list[dict], region_hosts: Iterable[str]) -> dict[str, dict]:
-    """Best effort: which task made each call, by region and time (X-Amz-Date has 1 s resolution).
+def attribute_calls(calls: Iterable[dict], results: list[dict], region_hosts: Iterable[str],
+                    resolution: float = 1.0) -> dict[str, dict]:
+    """Best effort: which task made each call, by region and time.
 
     Candidates are the region host's module tasks and the tasks of non-region hosts (controller)
-    whose [start, end] overlaps the call's second. Returns {task label: {read, write}}.
+    whose [start, end] overlaps [time, time + resolution] the most (resolution: 1 s for a time
+    taken from X-Amz-Date, a millisecond for the emulator's call log). Credential calls are left
+    out. Returns {task label: {read, write}}.
     """
     regions = set(region_hosts)
     hosts = regions | {r["host"] for r in results}
     windows = [r for r in results if module_invocations(r)]
     out: dict[str, Counter] = defaultdict(Counter)
     for call in calls:
+        if call.get("label") in CREDENTIAL_CALLS:
+            continue
         label = "(unattributed)"
         if call.get("time") is not None:
             second = call["time"]
@@ -386,7 +348,7 @@ def attribute_calls(calls: Iterable[dict], results: list[dict], region_hosts: It
             for r in windows:
                 if r["host"] != call["region"] and r["host"] in regions:
                     continue
-                overlap = min(r["end"], second + 1) - max(r["start"], second)
+                overlap = min(r["end"], second + resolution) - max(r["start"], second)
                 if overlap > best_overlap:
                     best, best_overlap = r, overlap
             if best is not None:
@@ -499,8 +461,9 @@ def _spread(values) -> str:
     return _fmt(lo, 0) if lo == hi else f"{_fmt(lo, 0)}-{_fmt(hi, 0)}"
 
 
-def render_markdown(report: dict) -> str:
-    """The results (bench/results.md and the console): main table, targets, details of one no-op run."""
+def render_markdown(report: dict, extra_sections: list[str] | None = None) -> str:
+    """The results (bench/results.md and the console): main table, targets, details of one no-op run,
+    then extra_sections (lines: the aws-profile part, bench/aws_report.py) and the failures."""
     meta = report.get("meta", {})
     summary = {int(k): v for k, v in report.get("summary", {}).items()}
     load = meta.get("load_1min_during_run") or {}
@@ -550,6 +513,7 @@ def render_markdown(report: dict) -> str:
             wall, cpu = v.get("wall_per_task_s"), v.get("cpu_per_task_and_host_s")
             out.append(f"| {label} | {_fmt(wall, 2)} | {_fmt(cpu, 2)} |")
     out += render_details(report)
+    out += extra_sections or []
     failures = report.get("failures") or []
     if failures:
         out += ["", "## Failed or unexpected runs", ""] + [f"- {f}" for f in failures]

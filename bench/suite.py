@@ -1,9 +1,10 @@
-"""The benchmark run: site.yml (dev) against private emulators for 1, 3 and 6 regions.
+"""The zero-latency benchmark: site.yml (dev) against private emulators for 1, 3 and 6 regions, and main().
 
 For each repetition and region count: a fresh emulator, the floor (one ping task), a first
-converge, a no-op converge and a --check --diff run, each recorded with moto's request recorder
-and the bench_trace callback; then the managed resources are counted from the emulator.
-Pure parsing and the report live in bench/analysis.py.
+converge, a no-op converge and a --check --diff run, each with the emulator's call log and the
+bench_trace callback; then the managed resources are counted from the emulator. main() then runs
+the aws-profile part (bench/aws_suite.py: latency, time-scaled and credential runs). Pure parsing
+and the report live in bench/analysis.py and bench/aws_report.py.
 """
 
 from __future__ import annotations
@@ -14,45 +15,17 @@ import datetime
 import json
 import os
 import platform
-import resource
 import subprocess
-import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 import yaml
 
-from bench import analysis
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
-BENCH_DIR = Path(__file__).resolve().parent
-CALLBACK_DIR = BENCH_DIR / "callback_plugins"
-BIN = Path(sys.executable).parent
-
-# The bench-only 6-region inventory; 1 region = the first, 3 = the first three (inventories/local).
-REGIONS = {
-    "us-east-1": "10.0.0.0/16",
-    "us-east-2": "10.1.0.0/16",
-    "eu-west-1": "10.2.0.0/16",
-    "us-west-2": "10.3.0.0/16",
-    "eu-central-1": "10.4.0.0/16",
-    "ap-southeast-2": "10.5.0.0/16",
-}
-ENVIRONMENT = "dev"
-
-# Never reach real AWS, whatever the caller's environment holds.
-SAFE_ENV = {
-    "AWS_ACCESS_KEY_ID": "tap-emulator",
-    "AWS_SECRET_ACCESS_KEY": "tap-emulator-key",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_CONFIG_FILE": "/dev/null",
-    "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
-    "AWS_EC2_METADATA_DISABLED": "true",
-}
-
+from bench import analysis, aws_report, aws_suite
+from bench.resources import count_resources
+from bench.runner import BENCH_DIR, REGIONS, REPO_ROOT, SAFE_ENV, Runner, logged, private_emulator, write_inventory
 
 def in_process_actions(root: Path = REPO_ROOT) -> frozenset[str]:
     """Our modules whose action plugin runs them in the worker process (plugin_utils/inprocess.py)."""
@@ -156,277 +129,6 @@ class LoadSampler(threading.Thread):
         return {"mean": round(sum(samples) / len(samples), 2), "max": round(max(samples), 2), "n": len(samples)}
 
 
-def write_inventory(directory: Path, regions: dict[str, str]) -> Path:
-    """An inventory like inventories/local (tests/integration/helpers.make_inventory does the same)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    hosts = {
-        "all": {
-            "children": {
-                ENVIRONMENT: {
-                    "children": {
-                        "regions": {"hosts": {r: {"vpc_cidr": c} for r, c in regions.items()}},
-                        "controller": {"hosts": {"localhost": None}},
-                    }
-                },
-                "primary": {"hosts": {next(iter(regions)): None}},
-                "emulator": {"children": {ENVIRONMENT: None}},
-            }
-        }
-    }
-    (directory / "hosts.yml").write_text(yaml.safe_dump(hosts, sort_keys=False))
-    link = directory / "group_vars"
-    if not link.exists():
-        link.symlink_to(REPO_ROOT / "group_vars")
-    return directory
-
-
-@contextlib.contextmanager
-def private_emulator(state_dir: Path):
-    """A fresh emulator whose request recorder writes to state_dir/recording.jsonl; yields (url, pid)."""
-    sys.path.insert(0, str(REPO_ROOT))
-    from emulator import control
-
-    state_dir.mkdir(parents=True, exist_ok=True)
-    # moto's Recorder reads its file path from the environment when the server imports it; the
-    # server process inherits ours (control.start passes no env). Recording stays off until
-    # /moto-api/recorder/start-recording, so MOTO_ENABLE_RECORDING is not needed.
-    saved = os.environ.get("MOTO_RECORDER_FILEPATH")
-    os.environ["MOTO_RECORDER_FILEPATH"] = str(state_dir / "recording.jsonl")
-    try:
-        with control.running(state_dir) as url:
-            pid = int((state_dir / "pid").read_text())
-            yield url, pid
-    finally:
-        if saved is None:
-            os.environ.pop("MOTO_RECORDER_FILEPATH", None)
-        else:
-            os.environ["MOTO_RECORDER_FILEPATH"] = saved
-
-
-def recorder(url: str, action: str) -> str:
-    """POST /moto-api/recorder/<action> (reset-recording, start-recording, stop-recording, download-recording)."""
-    method = "GET" if action == "download-recording" else "POST"
-    req = urllib.request.Request(f"{url}/moto-api/recorder/{action}", method=method)
-    with urllib.request.urlopen(req, timeout=60) as resp:
-        return resp.read().decode("utf-8", "replace")
-
-
-def process_cpu_seconds(pid: int | None) -> float | None:
-    if pid is None:
-        return None
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError):
-        return None
-
-
-# ---------------------------------------------------------------------------------------------
-# Playbook runs
-# ---------------------------------------------------------------------------------------------
-
-
-class Runner:
-    def __init__(self, workdir: Path, timeout: int, verbose: bool = True):
-        self.workdir, self.timeout, self.verbose = workdir, timeout, verbose
-
-    def run(self, name: str, playbook: str | Path, inventory: Path, url: str | None = None, pid: int | None = None,
-            args: tuple[str, ...] = (), env: dict | None = None, callbacks: tuple[str, ...] = ()) -> dict:
-        trace = self.workdir / f"{name}.trace.jsonl"
-        log = self.workdir / f"{name}.log"
-        environment = dict(os.environ)
-        environment.update(SAFE_ENV)
-        environment.pop("AWS_PROFILE", None)
-        environment.update(
-            ANSIBLE_CONFIG=str(REPO_ROOT / "ansible.cfg"),
-            ANSIBLE_FORCE_COLOR="0",
-            ANSIBLE_NOCOLOR="1",
-            ANSIBLE_CALLBACK_PLUGINS=str(CALLBACK_DIR),
-            ANSIBLE_CALLBACKS_ENABLED=",".join(("tap.multiregion.summary", "bench_trace", *callbacks)),
-            BENCH_TRACE_FILE=str(trace),
-            TAP_OUTPUTS_DIR=str(self.workdir / "outputs"),
-            PATH=f"{BIN}:{environment.get('PATH', '')}",
-        )
-        if url:
-            environment["TAP_EMULATOR_URL"] = url
-        environment.update(env or {})
-        cmd = [str(BIN / "ansible-playbook"), str(playbook), "-i", str(inventory), *args]
-        if self.verbose:
-            print(f"[bench] {name}: {' '.join(cmd[1:])}", flush=True)
-        children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        emulator_before = process_cpu_seconds(pid)
-        started = time.perf_counter()
-        controller_cpu = None
-        with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-            proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=environment, stdout=out, stderr=err, text=True)
-            deadline = started + self.timeout
-            # The main ansible-playbook process's own CPU (templating, strategy, callbacks), sampled
-            # until it exits; the rest of the run's CPU is its workers and module processes.
-            while proc.poll() is None and time.perf_counter() < deadline:
-                controller_cpu = process_cpu_seconds(proc.pid) or controller_cpu
-                time.sleep(0.1)
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-                rc, timeout_note = -1, f"\ntimed out after {self.timeout}s"
-            else:
-                rc, timeout_note = proc.returncode, ""
-            out.seek(0)
-            err.seek(0)
-            stdout, stderr = out.read(), err.read() + timeout_note
-        seconds = time.perf_counter() - started
-        children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        emulator_after = process_cpu_seconds(pid)
-        log.write_text(stdout + "\n--- stderr ---\n" + stderr)
-        results, stats = analysis.parse_trace(trace.read_text() if trace.exists() else "")
-        cpu = (children_after.ru_utime - children_before.ru_utime
-               + children_after.ru_stime - children_before.ru_stime)
-        run = {
-            "name": name,
-            "seconds": round(seconds, 2),
-            "rc": rc,
-            "ansible_cpu_s": round(cpu, 1),
-            "controller_cpu_s": None if controller_cpu is None else round(controller_cpu, 1),
-            "emulator_cpu_s": (round(emulator_after - emulator_before, 1)
-                               if emulator_before is not None and emulator_after is not None else None),
-            "results": results,
-            "stats": stats,
-            "stdout": stdout,
-            "log": str(log),
-        }
-        if self.verbose:
-            print(f"[bench] {name}: rc={rc} {seconds:.1f}s (ansible cpu {run['ansible_cpu_s']}s, of which "
-                  f"ansible-playbook process {run['controller_cpu_s']}s; emulator cpu "
-                  f"{run['emulator_cpu_s']}s) changed={analysis.changed_total(stats)}", flush=True)
-        return run
-
-
-def recorded(runner: Runner, url: str, name: str, **kwargs) -> tuple[dict, list[dict]]:
-    """A playbook run with moto's recorder on; returns (run, AWS calls)."""
-    recorder(url, "reset-recording")
-    recorder(url, "start-recording")
-    try:
-        run = runner.run(name, url=url, **kwargs)
-    finally:
-        recorder(url, "stop-recording")
-    calls = analysis.parse_recording(recorder(url, "download-recording"))
-    return run, calls
-
-
-# ---------------------------------------------------------------------------------------------
-# Managed resources, counted from the emulator
-# ---------------------------------------------------------------------------------------------
-
-
-def count_resources(url: str, regions: list[str]) -> dict[str, dict[str, int | None]]:
-    """{region: {resource type: count, total}} of what the stack manages.
-
-    Everything in the private emulator belongs to the stack; IAM roles (global) count for the region
-    their name carries, S3 buckets for their location. A type the emulator cannot list is None.
-    """
-    import boto3
-
-    def client(service, region):
-        return boto3.client(service, region_name=region, endpoint_url=url,
-                            aws_access_key_id=SAFE_ENV["AWS_ACCESS_KEY_ID"],
-                            aws_secret_access_key=SAFE_ENV["AWS_SECRET_ACCESS_KEY"])
-
-    iam_roles: list[str] = []
-    with contextlib.suppress(Exception):
-        for page in client("iam", "us-east-1").get_paginator("list_roles").paginate():
-            iam_roles += [r["RoleName"] for r in page["Roles"]]
-    buckets: dict[str, str] = {}
-    with contextlib.suppress(Exception):
-        s3 = client("s3", "us-east-1")
-        for b in s3.list_buckets()["Buckets"]:
-            buckets[b["Name"]] = s3.get_bucket_location(Bucket=b["Name"]).get("LocationConstraint") or "us-east-1"
-    return {region: _count_region(client, region, iam_roles, buckets) for region in regions}
-
-
-def _count_region(client, region: str, iam_roles: list[str], buckets: dict[str, str]) -> dict[str, int | None]:
-    counts: dict[str, int | None] = {}
-
-    def count(kind, fn, *args):
-        try:
-            counts[kind] = int(fn(*args))
-        except Exception:  # noqa: BLE001 - a type moto cannot list is reported as n/a, not fatal
-            counts[kind] = None
-
-    ec2 = client("ec2", region)
-    vpc_ids = [v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"] if not v.get("IsDefault")]
-
-    def in_vpcs(describe, key, filter_name="vpc-id", param="Filters"):
-        if not vpc_ids:
-            return 0
-        items = describe(**{param: [{"Name": filter_name, "Values": vpc_ids}]})[key]
-        return len([i for i in items if i.get("State") not in ("deleted", "deleting")])
-
-    counts["vpc"] = len(vpc_ids)
-    count("subnet", in_vpcs, ec2.describe_subnets, "Subnets")
-    count("route_table", in_vpcs, ec2.describe_route_tables, "RouteTables")
-    count("network_acl", in_vpcs, ec2.describe_network_acls, "NetworkAcls")
-    count("security_group", in_vpcs, ec2.describe_security_groups, "SecurityGroups")
-    count("vpc_endpoint", in_vpcs, ec2.describe_vpc_endpoints, "VpcEndpoints")
-    count("nat_gateway", in_vpcs, ec2.describe_nat_gateways, "NatGateways", "vpc-id", "Filter")
-    count("internet_gateway", in_vpcs, ec2.describe_internet_gateways, "InternetGateways", "attachment.vpc-id")
-    count("flow_log", in_vpcs, ec2.describe_flow_logs, "FlowLogs", "resource-id")
-    count("elastic_ip", lambda: len(ec2.describe_addresses()["Addresses"]))
-    logs = client("logs", region)
-    count("log_group", lambda: len(logs.describe_log_groups()["logGroups"]))
-    counts["s3_bucket"] = sum(1 for location in buckets.values() if location == region)
-    kms = client("kms", region)
-    count("kms_key", lambda: len(kms.list_keys()["Keys"]))
-    count("kms_alias", lambda: len([a for a in kms.list_aliases()["Aliases"]
-                                    if not a["AliasName"].startswith("alias/aws/")]))
-    counts["iam_role"] = sum(1 for name in iam_roles if region in name)
-    rds = client("rds", region)
-    count("db_cluster", lambda: len(rds.describe_db_clusters()["DBClusters"]))
-    count("db_instance", lambda: len(rds.describe_db_instances()["DBInstances"]))
-    count("db_subnet_group", lambda: len(rds.describe_db_subnet_groups()["DBSubnetGroups"]))
-    count("rds_event_subscription", lambda: len(rds.describe_event_subscriptions()["EventSubscriptionsList"]))
-    secrets = client("secretsmanager", region)
-    count("secret", lambda: len(secrets.list_secrets()["SecretList"]))
-    awslambda = client("lambda", region)
-    functions: list[str] = []
-    with contextlib.suppress(Exception):
-        functions = [f["FunctionName"] for f in awslambda.list_functions()["Functions"]]
-    counts["lambda_function"] = len(functions)
-
-    def permissions():
-        total = 0
-        for name in functions:
-            with contextlib.suppress(awslambda.exceptions.ResourceNotFoundException):
-                total += len(json.loads(awslambda.get_policy(FunctionName=name)["Policy"])["Statement"])
-        return total
-
-    count("lambda_permission", permissions)
-    sqs = client("sqs", region)
-    count("sqs_queue", lambda: len(sqs.list_queues().get("QueueUrls", [])))
-    apigw = client("apigatewayv2", region)
-    api_ids: list[str] = []
-    with contextlib.suppress(Exception):
-        api_ids = [a["ApiId"] for a in apigw.get_apis()["Items"]]
-    counts["http_api"] = len(api_ids)
-    count("api_route", lambda: sum(len(apigw.get_routes(ApiId=a)["Items"]) for a in api_ids))
-    count("api_integration", lambda: sum(len(apigw.get_integrations(ApiId=a)["Items"]) for a in api_ids))
-    count("api_stage", lambda: sum(len(apigw.get_stages(ApiId=a)["Items"]) for a in api_ids))
-    sns = client("sns", region)
-    count("sns_topic", lambda: len(sns.list_topics()["Topics"]))
-    count("sns_subscription", lambda: len(sns.list_subscriptions()["Subscriptions"]))
-    cloudwatch = client("cloudwatch", region)
-    count("cloudwatch_alarm", lambda: len(cloudwatch.describe_alarms()["MetricAlarms"]))
-    dynamodb = client("dynamodb", region)
-    count("dynamodb_table", lambda: len(dynamodb.list_tables()["TableNames"]))
-    backup = client("backup", region)
-    count("backup_vault", lambda: len(backup.list_backup_vaults()["BackupVaultList"]))
-    plans: list[str] = []
-    with contextlib.suppress(Exception):
-        plans = [p["BackupPlanId"] for p in backup.list_backup_plans()["BackupPlansList"]]
-    counts["backup_plan"] = len(plans)
-    count("backup_selection", lambda: sum(len(backup.list_backup_selections(BackupPlanId=p)["BackupSelectionsList"])
-                                          for p in plans))
-    counts["total"] = sum(v for v in counts.values() if v)
-    return counts
 
 
 # ---------------------------------------------------------------------------------------------
@@ -466,7 +168,8 @@ def compact_run(kind: str, n: int, rep: int, run: dict, calls: list[dict] | None
         entry["task_walls"] = analysis.task_walls(run["results"])
         entry["module_tasks"] = analysis.module_tasks(run["results"])
         if calls is not None:
-            entry["calls_by_task_approximate"] = analysis.attribute_calls(calls, run["results"], regions)
+            entry["calls_by_task_approximate"] = analysis.attribute_calls(calls, run["results"], regions,
+                                                                           resolution=0.001)
     return entry
 
 
@@ -579,6 +282,32 @@ def run_experiments(runner: Runner, tag: str, inv: Path, url: str, pid: int, n: 
     return out
 
 
+BASELINE_FILE = BENCH_DIR / "baseline.json"
+# The latency rounds of the default run (3 repetitions) are capped to keep `make bench` under ~25 min.
+MAX_DEFAULT_AWS_ROUNDS = 2
+
+
+def load_baseline() -> dict | None:
+    """bench/baseline.json: the zero-latency figures the aws-profile targets compare this run with."""
+    try:
+        return json.loads(BASELINE_FILE.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def save_baseline(report: dict, zero_latency: dict) -> None:
+    meta = report["meta"]
+    load = meta.get("load_1min_during_run") or {}
+    baseline = {
+        "source": f"commit {meta.get('commit')}, {meta.get('date')}, {meta.get('repeat')} repetition(s), "
+                  f"load {load.get('mean')} (max {load.get('max')}) on {meta.get('nproc')} CPUs",
+        "regions": 3,
+        "figures": zero_latency,
+    }
+    BASELINE_FILE.write_text(json.dumps(baseline, indent=2) + "\n")
+    print(f"[bench] wrote {BASELINE_FILE}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -591,10 +320,21 @@ def main(argv: list[str] | None = None) -> int:
                         help="also time no-op runs (3 regions) with strategy free, forks=1 and pipelining, "
                              "interleaved with unchanged runs, --repeat rounds")
     parser.add_argument("--output-dir", type=Path, default=BENCH_DIR, help="where results.json/.md go (bench/)")
-    parser.add_argument("--workdir", type=Path, help="keep logs, traces and recordings here (default: a temp dir)")
+    parser.add_argument("--workdir", type=Path, help="keep logs and traces here (default: a temp dir)")
     parser.add_argument("--timeout", type=int, default=3600, help="timeout of one playbook run, seconds")
+    parser.add_argument("--time-scale", type=float, default=aws_suite.DEFAULT_TIME_SCALE,
+                        help="AWS seconds per real second of the time-scaled runs (60)")
+    parser.add_argument("--aws-rounds", type=int,
+                        help="rounds of the latency runs (default: --repeat, at most 2)")
+    parser.add_argument("--no-aws", action="store_true", help="skip the aws-profile part")
+    parser.add_argument("--aws-only", action="store_true", help="only the aws-profile part (no zero-latency runs)")
+    parser.add_argument("--save-baseline", action="store_true",
+                        help=f"write this run's zero-latency 3-region figures to {BASELINE_FILE.name}")
     args = parser.parse_args(argv)
     repeat = 1 if args.quick else max(1, args.repeat)
+    aws_rounds = max(1, args.aws_rounds) if args.aws_rounds else min(repeat, MAX_DEFAULT_AWS_ROUNDS)
+    if args.no_aws and args.aws_only:
+        parser.error("--no-aws and --aws-only exclude each other")
     region_counts = sorted({int(x) for x in args.regions.split(",") if x.strip()})
     if any(n < 1 or n > len(REGIONS) for n in region_counts):
         parser.error(f"region counts must be between 1 and {len(REGIONS)}")
@@ -627,7 +367,7 @@ def main(argv: list[str] | None = None) -> int:
         experiments: list[dict] = []
         started = time.perf_counter()
 
-        for rep in range(repeat):
+        for rep in range(0 if args.aws_only else repeat):
             for n in region_counts:
                 regions = list(REGIONS)[:n]
                 inv = inventories[n]
@@ -638,7 +378,7 @@ def main(argv: list[str] | None = None) -> int:
                     if n == profile_n:
                         floors.append(per_task_costs(runner, tag, workdir, inv, url, pid, n))
                     for kind, extra in (("first", ()), ("noop", ()), ("noop2", ()), ("check", ("--check", "--diff"))):
-                        run, calls = recorded(runner, url, f"{tag}-{kind}", playbook="site.yml", inventory=inv,
+                        run, calls = logged(runner, url, f"{tag}-{kind}", playbook="site.yml", inventory=inv,
                                               pid=pid, args=extra)
                         runs.append(compact_run(kind, n, rep, run, calls, regions))
                         if run["rc"] != 0:
@@ -660,7 +400,14 @@ def main(argv: list[str] | None = None) -> int:
                     if last and n == profile_n and args.experiments:
                         experiments = run_experiments(runner, tag, inv, url, pid, n, repeat)
 
-        summary = summarize(runs, resources, region_counts)
+        summary = summarize(runs, resources, region_counts) if not args.aws_only else {}
+        aws: dict = {}
+        if not args.no_aws:
+            keep_note = "" if args.workdir else " (temporary; rerun with --workdir)"
+            aws = aws_suite.AwsBench(runner, workdir, aws_rounds, args.time_scale, keep_note).run()
+            failures += aws["failures"]
+        baseline = load_baseline()
+        zero_latency = aws_report.zero_latency_figures(summary.get(3, {}))
         meta["load_end"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
         meta["load_1min_during_run"] = sampler.stop()
         meta["bench_seconds"] = round(time.perf_counter() - started, 1)
@@ -672,14 +419,20 @@ def main(argv: list[str] | None = None) -> int:
             "resources": {str(n): r for n, r in resources.items()},
             "profile": profile,
             "experiments": experiments,
+            "aws": aws,
+            "aws_targets": aws_report.evaluate_aws_targets(aws, zero_latency, baseline) if aws else [],
+            "zero_latency_figures": zero_latency,
+            "baseline": baseline,
             "failures": failures,
             "runs": runs,
         }
 
     args.output_dir.mkdir(parents=True, exist_ok=True)
     (args.output_dir / "results.json").write_text(json.dumps(report, indent=2, default=str) + "\n")
-    markdown = analysis.render_markdown(report)
+    markdown = analysis.render_markdown(report, aws_report.render_aws_markdown(aws, report["aws_targets"], baseline))
     (args.output_dir / "results.md").write_text(markdown)
+    if args.save_baseline:
+        save_baseline(report, zero_latency)
     print()
     print(markdown)
     print(f"[bench] wrote {args.output_dir / 'results.json'} and {args.output_dir / 'results.md'}")

@@ -2,33 +2,33 @@
 
 from __future__ import annotations
 
-import base64
-import datetime
 import json
 
 import pytest
 
-from bench import analysis
+from bench import analysis, aws_report, aws_suite, aws_time, critical_path
+from emulator import middleware
 
 
-def entry(service, region, method="POST", url="http://127.0.0.1:5000/", target=None, body="", encoded=True,
-          date="20261125T140000Z"):
-    headers = {
-        "Authorization": f"AWS4-HMAC-SHA256 Credential=tap-emulator/20261125/{region}/{service}/aws4_request, "
-                         "SignedHeaders=host;x-amz-date, Signature=abc",
-        "X-Amz-Date": date,
+def logged(service, region, method="POST", path="/", query="", target=None, body=b"", seq=1, when=1796000000.5):
+    """A call-log entry as the emulator's middleware records it for this signed request (None: not an AWS call)."""
+    environ = {
+        "HTTP_AUTHORIZATION": f"AWS4-HMAC-SHA256 Credential=tap-emulator/20261125/{region}/{service}/aws4_request, "
+                              "SignedHeaders=host;x-amz-date, Signature=abc",
+        "REQUEST_METHOD": method,
+        "PATH_INFO": path,
+        "QUERY_STRING": query,
     }
     if target:
-        headers["X-Amz-Target"] = target
-    if body and not target:
-        headers["Content-Type"] = "application/x-www-form-urlencoded; charset=utf-8"
-    return {
-        "headers": headers,
-        "method": method,
-        "url": url,
-        "body": base64.b64encode(body.encode()).decode() if encoded and body else body,
-        "body_encoded": bool(encoded and body),
-    }
+        environ["HTTP_X_AMZ_TARGET"] = target
+    call = middleware.identify(environ, body)
+    if call is not None:
+        call.update(seq=seq, time=when, status=200)
+    return call
+
+
+def parsed(*entries):
+    return analysis.parse_call_log(entries)
 
 
 @pytest.mark.parametrize(
@@ -55,65 +55,68 @@ def test_classify(operation, method, kind):
 
 
 def test_query_protocol_action_from_the_form_body():
-    call = analysis.parse_request(entry("ec2", "eu-west-1", body="Action=DescribeSubnets&Version=2016-11-15"))
+    [call] = parsed(logged("ec2", "eu-west-1", body=b"Action=DescribeSubnets&Version=2016-11-15"))
     assert call["service"] == "ec2"
     assert call["region"] == "eu-west-1"
     assert call["operation"] == "DescribeSubnets"
     assert call["kind"] == "read"
     assert call["label"] == "ec2:DescribeSubnets"
-    assert call["time"] == datetime.datetime(2026, 11, 25, 14, 0, tzinfo=datetime.UTC).timestamp()
+    assert call["time"] == 1796000000.5
 
 
-def test_query_protocol_plain_body_and_write():
-    call = analysis.parse_request(entry("iam", "us-east-1", body="Action=AttachRolePolicy&RoleName=x", encoded=False))
+def test_query_protocol_write():
+    [call] = parsed(logged("iam", "us-east-1", body=b"Action=AttachRolePolicy&RoleName=x"))
     assert (call["operation"], call["kind"]) == ("AttachRolePolicy", "write")
 
 
 def test_json_protocol_operation_from_the_target_header():
-    call = analysis.parse_request(entry("logs", "us-east-2", target="Logs_20140328.PutRetentionPolicy", body="{}"))
+    [call] = parsed(logged("logs", "us-east-2", target="Logs_20140328.PutRetentionPolicy", body=b"{}"))
     assert (call["operation"], call["kind"], call["region"]) == ("PutRetentionPolicy", "write", "us-east-2")
-    read = analysis.parse_request(entry("kms", "us-east-2", target="TrentService.GetKeyPolicy", body="{}"))
+    [read] = parsed(logged("kms", "us-east-2", target="TrentService.GetKeyPolicy", body=b"{}"))
     assert read["kind"] == "read"
 
 
 def test_rest_services_by_http_method():
-    get = analysis.parse_request(entry("lambda", "us-east-1", "GET",
-                                       "http://h/2015-03-31/functions/data-processor-dev-us-east-1/policy"))
+    [get] = parsed(logged("lambda", "us-east-1", "GET", "/2015-03-31/functions/data-processor-dev-us-east-1/policy"))
     assert get["operation"] is None
     assert get["kind"] == "read"
     assert get["label"] == "lambda:GET /2015-03-31/functions/{}/policy"
-    put = analysis.parse_request(entry("s3", "eu-west-1", "PUT", "http://h/tap-data-dev-eu-west-1?encryption"))
+    [put] = parsed(logged("s3", "eu-west-1", "PUT", "/tap-data-dev-eu-west-1", query="encryption"))
     assert (put["kind"], put["label"]) == ("write", "s3:PUT bucket?encryption")
-    head = analysis.parse_request(entry("s3", "eu-west-1", "HEAD", "http://h/tap-data-dev-eu-west-1"))
+    [head] = parsed(logged("s3", "eu-west-1", "HEAD", "/tap-data-dev-eu-west-1"))
     assert (head["kind"], head["label"]) == ("read", "s3:HEAD bucket")
-    obj = analysis.parse_request(entry("s3", "us-east-1", "PUT", "http://h/bucket/deployments/dev/x.json"))
+    [obj] = parsed(logged("s3", "us-east-1", "PUT", "/bucket/deployments/dev/x.json"))
     assert obj["label"] == "s3:PUT object"
-    api = analysis.parse_request(entry("apigateway", "us-east-1", "POST", "http://h/v2/apis/abc123/routes"))
+    assert analysis.is_data_write(obj)
+    [api] = parsed(logged("apigateway", "us-east-1", "POST", "/v2/apis/abc123/routes"))
     assert (api["kind"], api["label"]) == ("write", "apigateway:POST /v2/apis/{}/routes")
 
 
 def test_unsigned_requests_are_not_aws_calls():
-    assert analysis.parse_request({"headers": {}, "method": "GET", "url": "http://h/moto-api/"}) is None
+    assert logged("s3", "us-east-1") is not None
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/moto-api/", "QUERY_STRING": ""}
+    assert middleware.identify(environ, b"") is None
+    assert analysis.parse_call_log([{"seq": 1, "operation": "x"}]) == []
 
 
-def test_parse_recording_and_calls_by_region():
-    lines = [
-        entry("ec2", "us-east-1", body="Action=DescribeVpcs"),
-        entry("ec2", "us-east-1", body="Action=DescribeSubnets"),
-        entry("ec2", "us-east-2", body="Action=CreateTags"),
-        entry("dynamodb", "us-east-1", target="DynamoDB_20120810.PutItem", body="{}"),
-        entry("s3", "us-east-2", "GET", "http://h/b?policy"),
-        {"headers": {}, "method": "GET", "url": "http://h/moto-api/"},
-    ]
-    text = "\n".join(json.dumps(e) for e in lines) + "\nnot json\n"
-    calls = analysis.parse_recording(text)
-    assert len(calls) == 5
+def test_call_log_by_region_with_data_writes_and_credential_calls():
+    calls = parsed(
+        logged("ec2", "us-east-1", body=b"Action=DescribeVpcs", seq=1),
+        logged("ec2", "us-east-1", body=b"Action=DescribeSubnets", seq=2),
+        logged("ec2", "us-east-2", body=b"Action=CreateTags", seq=3),
+        logged("dynamodb", "us-east-1", target="DynamoDB_20120810.PutItem", body=b"{}", seq=4),
+        logged("s3", "us-east-2", "GET", "/b", query="policy", seq=5),
+        logged("sts", "us-east-2", body=b"Action=AssumeRole&RoleArn=arn", seq=6),
+    )
+    assert len(calls) == 6
+    assert analysis.is_credential_call(calls[-1])
     by_region = analysis.calls_by_region(calls)
     assert list(by_region) == ["us-east-1", "us-east-2"]
     east1, east2 = by_region["us-east-1"], by_region["us-east-2"]
-    assert (east1["read"], east1["write"], east1["data_write"]) == (2, 1, 1)
+    assert (east1["read"], east1["write"], east1["data_write"], east1["credential"]) == (2, 1, 1, 0)
     assert east1["writes"] == {"dynamodb:PutItem": 1}
-    assert (east2["read"], east2["write"], east2["data_write"]) == (1, 1, 0)
+    # AssumeRole resolves credentials: counted apart, neither a read nor a write of the stack
+    assert (east2["read"], east2["write"], east2["data_write"], east2["credential"]) == (1, 1, 0, 1)
     assert east2["operations"] == {"ec2:CreateTags": 1, "s3:GET bucket?policy": 1}
 
 
@@ -301,3 +304,317 @@ def test_calls_by_service():
                   "lambda:GET /2015-03-31/functions/{}": 1}
     assert analysis.calls_by_service(operations) == {
         "kms": {"read": 4, "write": 1}, "lambda": {"read": 1, "write": 0}, "s3": {"read": 2, "write": 1}}
+
+
+def test_worker_processes_one_per_task_and_host_that_ran_a_module():
+    results = [
+        result("us-east-1", "tap.multiregion.vpc_network"),
+        result("us-east-1", "tap.multiregion.iam_service_role", items=2),  # loop items share the worker
+        result("us-east-2", "tap.multiregion.vpc_network"),
+        result("us-east-2", "tap.multiregion.kms_key", status="skipped"),
+        result("localhost", "ansible.builtin.set_fact"),
+    ]
+    assert analysis.worker_processes(results) == 3
+
+
+def test_attribute_calls_with_precise_times_and_without_credential_calls():
+    results = [
+        result("us-east-1", "tap.multiregion.kms_key", task="Key (us-east-1)", start=100.0, end=100.5),
+        result("us-east-1", "tap.multiregion.vpc_network", task="Net (us-east-1)", start=100.6, end=101.2),
+    ]
+    calls = [
+        {"region": "us-east-1", "time": 100.55, "kind": "read", "label": "kms:DescribeKey"},  # between the tasks
+        {"region": "us-east-1", "time": 100.4, "kind": "read", "label": "kms:DescribeKey"},
+        {"region": "us-east-1", "time": 100.7, "kind": "write", "label": "ec2:CreateVpc"},
+        {"region": "us-east-1", "time": 100.7, "kind": "write", "label": "sts:AssumeRole"},
+    ]
+    got = analysis.attribute_calls(calls, results, ["us-east-1"], resolution=0.001)
+    assert got == {"Key": {"read": 1, "write": 0}, "Net": {"read": 0, "write": 1},
+                   "(unattributed)": {"read": 1, "write": 0}}
+
+
+# ---------------------------------------------------------------------------------------------
+# Critical path (bench/critical_path.py)
+# ---------------------------------------------------------------------------------------------
+
+DURATIONS = {
+    "rds.cluster.create": 600.0, "rds.instance.create": 540.0, "rds.global.join": 900.0,
+    "rds.instance.delete": 420.0, "rds.cluster.delete": 300.0, "rds.global.detach": 180.0,
+    "dynamodb.table.create": 20.0, "dynamodb.replica.create": 300.0, "dynamodb.replica.delete": 180.0,
+    "dynamodb.table.delete": 10.0, "iam.role.propagation": 10.0, "lambda.function.create": 60.0,
+    "lambda.eni.linger": 1800.0,
+}
+THREE = ["us-east-1", "us-east-2", "eu-west-1"]
+
+
+def chains(path):
+    return {c["name"]: c["seconds"] for c in path["chains"]}
+
+
+def test_critical_path_of_a_dev_converge_is_cluster_plus_instances():
+    path = critical_path.critical_path(DURATIONS, THREE)
+    assert path["seconds"] == 1140.0
+    assert path["longest"] == "Aurora us-east-1"
+    got = chains(path)
+    assert got["Aurora eu-west-1"] == 1140.0
+    assert got["DynamoDB global table"] == 20.0 + 2 * 300.0  # replicas one after the other
+    assert got["Lambda us-east-2"] == 70.0
+    assert [s["step"] for s in path["chains"][0]["steps"]] == ["rds.cluster.create", "rds.instance.create"]
+
+
+def test_critical_path_of_a_prod_converge_adds_the_global_join_after_the_primary():
+    path = critical_path.critical_path(DURATIONS, THREE, global_database=True)
+    got = chains(path)
+    assert got["Aurora us-east-1"] == 1140.0
+    assert got["Aurora us-east-2"] == got["Aurora eu-west-1"] == 600 + 540 + 900 + 540
+    assert path["seconds"] == 2580.0
+    assert path["longest"] in ("Aurora us-east-2", "Aurora eu-west-1")
+    # another primary: the others join it
+    other = critical_path.critical_path(DURATIONS, THREE, primary="eu-west-1", global_database=True)
+    assert chains(other)["Aurora eu-west-1"] == 1140.0 and chains(other)["Aurora us-east-1"] == 2580.0
+
+
+def test_critical_path_follows_the_durations_the_emulator_used():
+    slow_replicas = dict(DURATIONS, **{"dynamodb.replica.create": 1000.0})
+    path = critical_path.critical_path(slow_replicas, THREE)
+    assert (path["longest"], path["seconds"]) == ("DynamoDB global table", 2020.0)
+    six = critical_path.critical_path(DURATIONS, THREE + ["us-west-2", "eu-central-1", "ap-southeast-2"])
+    assert chains(six)["DynamoDB global table"] == 20 + 5 * 300
+    assert critical_path.critical_path({}, THREE)["seconds"] == 0.0  # no aws profile: nothing to wait for
+
+
+def test_critical_path_of_a_teardown():
+    dev = critical_path.critical_path(DURATIONS, THREE, kind=critical_path.TEARDOWN)
+    assert (dev["longest"], dev["seconds"]) == ("Lambda us-east-1", 1800.0)
+    assert chains(dev)["Aurora us-east-2"] == 420 + 300
+    assert chains(dev)["DynamoDB global table"] == 2 * 180 + 10
+    prod = critical_path.critical_path(DURATIONS, THREE, global_database=True, kind=critical_path.TEARDOWN)
+    assert chains(prod)["Aurora us-east-1"] == 180 + 420 + 300
+    assert critical_path.critical_path(DURATIONS, [], kind=critical_path.TEARDOWN) == {
+        "seconds": 0.0, "longest": None, "chains": []}
+
+
+def test_critical_path_of_one_region_has_no_replica():
+    path = critical_path.critical_path(DURATIONS, ["us-east-1"], global_database=True)
+    assert chains(path)["DynamoDB global table"] == 20.0
+    assert path["seconds"] == 1140.0
+
+
+# ---------------------------------------------------------------------------------------------
+# AWS-equivalent time (bench/aws_time.py)
+# ---------------------------------------------------------------------------------------------
+
+
+def timed_run(walls):
+    """Task results of a run whose tasks last walls[(task, host)] seconds, one after the other."""
+    results, clock = [], 1000.0
+    tasks: dict[str, list] = {}
+    for (task, host, action), wall in walls.items():
+        tasks.setdefault(task, []).append((host, action, wall))
+    for i, (task, members) in enumerate(tasks.items()):
+        for host, action, wall in members:
+            results.append(result(host, action, task=task, uuid=f"u{i}", start=clock, end=clock + wall))
+        clock += max(w for _h, _a, w in members)
+    return results
+
+
+def test_aws_equivalent_scales_only_what_waited():
+    reference = timed_run({
+        ("Net (us-east-1)", "us-east-1", "tap.multiregion.vpc_network"): 1.0,
+        ("Net (us-east-1)", "us-east-2", "tap.multiregion.vpc_network"): 1.1,
+        ("Cluster (us-east-1)", "us-east-1", "tap.multiregion.aurora_cluster"): 0.5,
+        ("Cluster (us-east-1)", "us-east-2", "tap.multiregion.aurora_cluster"): 0.6,
+        ("Facts", "us-east-1", "ansible.builtin.set_fact"): 0.1,
+        ("Check the emulator at http://127.0.0.1:40001", "localhost", "tap.multiregion.deploy_lock"): 0.2,
+    })
+    scaled = timed_run({
+        ("Net (us-east-1)", "us-east-1", "tap.multiregion.vpc_network"): 1.2,  # noise: not a wait
+        ("Net (us-east-1)", "us-east-2", "tap.multiregion.vpc_network"): 1.0,
+        ("Cluster (us-east-1)", "us-east-1", "tap.multiregion.aurora_cluster"): 19.5,  # waited 19 s, 1140 AWS s
+        ("Cluster (us-east-1)", "us-east-2", "tap.multiregion.aurora_cluster"): 20.6,
+        ("Facts", "us-east-1", "ansible.builtin.set_fact"): 1.1,  # no module: never a wait
+        ("Check the emulator at http://127.0.0.1:40002", "localhost", "tap.multiregion.deploy_lock"): 2.7,
+        ("Only in the scaled run", "us-east-1", "tap.multiregion.kms_key"): 0.5,
+    })
+    got = aws_time.aws_equivalent(reference, scaled, scaled_seconds=40.0, time_scale=60.0)
+    assert [w["task"] for w in got["waits"]] == ["Cluster", "Check the emulator at http://127.0.0.1:40002"]
+    cluster = got["waits"][0]
+    assert (cluster["reference_s"], cluster["scaled_s"], cluster["excess_s"]) == (0.6, 20.6, 20.0)
+    assert cluster["aws_s"] == 1200.0
+    assert got["waited_real_s"] == 22.5
+    assert got["unscaled_s"] == 17.5
+    assert got["waited_aws_s"] == 1350.0
+    assert got["aws_s"] == 17.5 + 1350.0  # not 40 x 60: Ansible's own seconds are not scaled
+    assert got["unmatched"] == 1
+
+
+def test_aws_equivalent_of_a_run_that_did_not_wait_is_its_real_time():
+    walls = {("Net (us-east-1)", "us-east-1", "tap.multiregion.vpc_network"): 1.0}
+    got = aws_time.aws_equivalent(timed_run(walls), timed_run(walls), scaled_seconds=5.0, time_scale=60.0)
+    assert (got["aws_s"], got["waits"], got["unmatched"]) == (5.0, [], 0)
+
+
+def test_task_keys_ignore_what_differs_from_run_to_run():
+    assert aws_time.task_key("p", "Write s3://b/deployments/dev/20261204T155529Z-79c5fdf3970b.json") == \
+        aws_time.task_key("p", "Write s3://b/deployments/dev/20261204T161207Z-c0b402c6da4b.json")
+    name = "Ensure the Aurora cluster aurora-dev-"
+    assert aws_time.task_key("p", name) == ("p", name)
+    walls = aws_time.keyed_task_walls([
+        result("us-east-1", "tap.multiregion.kms_key", task="Key", uuid="a", start=0, end=1),
+        result("us-east-1", "tap.multiregion.kms_key", task="Key", uuid="b", start=1, end=3),
+    ])
+    assert [(k[1], k[2], v["wall_s"]) for k, v in walls.items()] == [("Key", 0, 1.0), ("Key", 1, 2.0)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Targets and report of the aws-profile part (bench/aws_report.py)
+# ---------------------------------------------------------------------------------------------
+
+
+def aws_part(noop_0=6.0, noop_150=8.0, dev_ratio=1.1, prod_ratio=1.15, reads_per_resource=1.1, cold=1, warm=0,
+             workers=50):
+    def timed(ratio):
+        return {"converge": {"ratio": ratio, "aws_s": ratio * 1140.0, "critical_path": {"seconds": 1140.0}}}
+
+    return {
+        "latency": {"by_latency": {"0": {"noop_s": noop_0}, "60": {"noop_s": 7.0},
+                                   "150": {"noop_s": noop_150, "reads_per_resource": reads_per_resource}}},
+        "timed": {"dev": timed(dev_ratio), "prod": timed(prod_ratio)},
+        "credentials": {"accounts": 1, "cold": {"assume_role": cold, "workers": workers, "rc": 0},
+                        "warm": {"assume_role": warm, "workers": workers, "rc": 0}},
+    }
+
+
+BASELINE = {"source": "commit abc", "figures": {"first_s": 9.0, "noop_s": 6.5, "check_s": 6.1,
+                                                "noop_ansible_cpu_s": 8.8, "reads_per_resource": 1.64}}
+ZERO = {"first_s": 9.5, "noop_s": 6.0, "check_s": 6.1, "noop_ansible_cpu_s": 9.0, "reads_per_resource": 1.64}
+
+
+def test_aws_targets_all_met():
+    rows = aws_report.evaluate_aws_targets(aws_part(), ZERO, BASELINE)
+    assert all(r["passed"] is True for r in rows), [r for r in rows if not r["passed"]]
+    t = by_target(rows)
+    assert t["no-op, 3 regions: 150 ms per call / 0 ms"]["value"] == 1.33
+    cold = t["credential resolutions (STS AssumeRole) in a no-op run, empty credential cache"]
+    assert (cold["value"], cold["limit"]) == (1, 50)
+    assert t["zero latency, 3 regions, first converge s: this run / baseline"]["value"] == 1.06
+
+
+def test_aws_targets_not_met():
+    part = aws_part(noop_0=6.5, noop_150=22.8, dev_ratio=2.06, prod_ratio=1.21, reads_per_resource=1.64, cold=60)
+    t = by_target(aws_report.evaluate_aws_targets(part, dict(ZERO, noop_s=7.2), BASELINE))
+    latency = t["no-op, 3 regions: 150 ms per call / 0 ms"]
+    assert (latency["value"], latency["passed"]) == (3.51, False)
+    assert t["first converge dev (3 regions): AWS-equivalent / critical path"]["passed"] is False
+    assert t["first converge prod (3 regions): AWS-equivalent / critical path"]["passed"] is False
+    assert t["no-op read calls per managed resource (worst region, aws profile)"]["passed"] is False
+    assert t["credential resolutions (STS AssumeRole) in a no-op run, empty credential cache"]["passed"] is False
+    noop = t["zero latency, 3 regions, no-op s: this run / baseline"]
+    assert (noop["value"], noop["passed"]) == (1.11, False)
+
+
+def test_aws_targets_limits_are_inclusive_and_missing_data_is_none():
+    t = by_target(aws_report.evaluate_aws_targets(aws_part(noop_0=4.0, noop_150=6.0, dev_ratio=1.2), ZERO, BASELINE))
+    assert t["no-op, 3 regions: 150 ms per call / 0 ms"]["passed"] is True
+    assert t["first converge dev (3 regions): AWS-equivalent / critical path"]["passed"] is True
+    rows = aws_report.evaluate_aws_targets({}, None, None)
+    assert rows and all(r["passed"] is None for r in rows)
+    failed = aws_part()
+    failed["timed"]["prod"] = {"converge": {"missing": "scaled run", "critical_path": {"seconds": 2580.0}}}
+    prod = by_target(aws_report.evaluate_aws_targets(failed))["first converge prod (3 regions): AWS-equivalent / "
+                                                              "critical path"]
+    assert (prod["passed"], prod["detail"]) == (None, "scaled run")
+
+
+def test_zero_latency_figures_from_the_suite_summary():
+    summary = {"first_s": 9.0, "noop_s": 6.5, "check_s": 6.1, "noop_ansible_cpu_s": 8.8,
+               "per_region": {"us-east-1": {"reads_per_resource": 1.64}, "us-east-2": {"reads_per_resource": 1.6}}}
+    assert aws_report.zero_latency_figures(summary) == {
+        "first_s": 9.0, "noop_s": 6.5, "check_s": 6.1, "noop_ansible_cpu_s": 8.8, "reads_per_resource": 1.64}
+    assert aws_report.zero_latency_figures({})["reads_per_resource"] is None
+
+
+def test_render_aws_markdown_smoke():
+    part = aws_part()
+    part["settings"] = {"time_scale": 60.0, "timed_latency_ms": 60, "jitter": 0.2, "regions": THREE,
+                        "modules_honour_poll_setting": False}
+    part["latency"].update(regions=3, rounds=1)
+    part["timed"]["dev"]["converge"].update(real_s=90.0, reference_s=54.0, waited_real_s=38.4, unscaled_s=51.6,
+                                            waits=[{"task": "Ensure the Aurora cluster", "reference_s": 1.9,
+                                                    "scaled_s": 21.8, "aws_s": 1193.0}])
+    part["timed"]["dev"]["converge"]["critical_path"] = critical_path.critical_path(DURATIONS, THREE)
+    rows = aws_report.evaluate_aws_targets(part, ZERO, BASELINE)
+    text = "\n".join(aws_report.render_aws_markdown(part, rows, BASELINE))
+    assert "| 150 | 8.0 | 1.33 |" in text
+    assert "| dev first converge | 90.0 | 54.0 | 38.4 | 51.6 | 20.9 | 19.0 | Aurora us-east-1 | 1.10 |" in text
+    assert "| Ensure the Aurora cluster | 1.90 | 21.80 | 19.9 |" in text
+    assert "do not read TAP_WAIT_POLL_SECONDS" in text
+    assert aws_report.render_aws_markdown({}, []) == []
+
+
+# ---------------------------------------------------------------------------------------------
+# Figures of the aws-profile runs (the pure helpers of bench/aws_suite.py)
+# ---------------------------------------------------------------------------------------------
+
+FAILED_OUTPUT = """TASK [tap.multiregion.aurora : Delete the Aurora cluster aurora-prod-us-east-1] ***
+fatal: [us-east-1]: FAILED! =>
+    boto3_version: 1.44.8
+    changed: false
+    msg: 'Failed to lift the deletion protection of aurora-prod-us-east-1: An error occurred
+        (InvalidDBClusterStateFault) when calling the ModifyDBCluster operation: DB cluster is
+        not available for modification with status promoting'
+    response_metadata:
+        http_status_code: 400
+"""
+
+
+def test_first_failure_is_the_failed_task_message():
+    assert aws_suite.first_failure(FAILED_OUTPUT) == (
+        "'Failed to lift the deletion protection of aurora-prod-us-east-1: An error occurred "
+        "(InvalidDBClusterStateFault) when calling the ModifyDBCluster operation: DB cluster is "
+        "not available for modification with status promoting';")
+    assert aws_suite.first_failure(FAILED_OUTPUT, limit=20) == "'Failed to lift the ...;"
+    assert aws_suite.first_failure("    msg: a message without a failed task\n") == ""
+
+
+def test_poll_interval_follows_the_time_scale():
+    assert aws_suite.poll_env(60.0) == {"TAP_WAIT_POLL_SECONDS": "0.1667"}  # 10 AWS seconds
+    assert aws_suite.poll_env(aws_suite.INSTANT_TIME_SCALE) == {"TAP_WAIT_POLL_SECONDS": "0.0500"}
+    settings = aws_suite.aws_settings(150, 60)
+    assert (settings["name"], settings["latency_ms"], settings["time_scale"]) == ("aws", 150.0, 60.0)
+    assert settings["durations"]["iam.role.propagation"] == 0.0
+    assert aws_suite.durations_of(settings)["rds.cluster.create"] > 0
+
+
+def call_run(seconds, reads, changed=0, rc=0):
+    return {"seconds": seconds, "rc": rc, "changed": changed, "ansible_cpu_s": 10.0, "reads": reads,
+            "writes": {r: 0 for r in reads}, "data_writes": {r: 0 for r in reads}}
+
+
+def test_summarize_latency_takes_medians_of_successful_runs():
+    samples = [
+        {"noop": call_run(20.0, {"us-east-1": 95, "us-east-2": 92}), "check": call_run(19.0, {"us-east-1": 95})},
+        {"noop": call_run(24.0, {"us-east-1": 95, "us-east-2": 92}), "check": call_run(21.0, {"us-east-1": 95})},
+        {"noop": call_run(99.0, {"us-east-1": 1}, rc=2), "check": call_run(23.0, {"us-east-1": 95}, changed=1)},
+    ]
+    got = aws_suite.summarize_latency(samples, {"us-east-1": 58, "us-east-2": 56})
+    assert (got["runs"], got["noop_s"], got["check_s"]) == (3, 22.0, 21.0)
+    assert (got["noop_changed"], got["check_changed"]) == (0, 1)
+    assert got["reads"] == {"us-east-1": 95, "us-east-2": 92}
+    assert got["reads_per_resource"] == 1.64
+    assert aws_suite.summarize_latency([], {})["noop_s"] is None
+
+
+def test_timed_figures_of_passed_failed_and_missing_runs():
+    reference = {"seconds": 25.0, "rc": 0, "results": timed_run(
+        {("Cluster (us-east-1)", "us-east-1", "tap.multiregion.aurora_cluster"): 1.0})}
+    scaled = {"seconds": 45.0, "rc": 0, "stdout": "", "results": timed_run(
+        {("Cluster (us-east-1)", "us-east-1", "tap.multiregion.aurora_cluster"): 20.0})}
+    got = aws_suite.timed_figures(reference, scaled, 60.0, DURATIONS, THREE, False, critical_path.CONVERGE)
+    assert (got["aws_s"], got["critical_path"]["seconds"], got["ratio"]) == (26.0 + 19 * 60, 1140.0, 1.02)
+    failed = aws_suite.timed_figures(reference, dict(scaled, rc=2, stdout=FAILED_OUTPUT), 60.0, DURATIONS, THREE,
+                                     True, critical_path.TEARDOWN)
+    assert "ratio" not in failed and failed["aws_s"] == got["aws_s"]
+    assert failed["failed"].startswith("'Failed to lift the deletion protection")
+    missing = aws_suite.timed_figures(None, None, 60.0, DURATIONS, THREE, False, critical_path.CONVERGE)
+    assert missing["missing"] == "reference" and "aws_s" not in missing
