@@ -27,6 +27,7 @@ from bench import analysis, aws_report, aws_suite
 from bench.resources import count_resources
 from bench.runner import BENCH_DIR, REGIONS, REPO_ROOT, SAFE_ENV, Runner, logged, private_emulator, write_inventory
 
+
 def in_process_actions(root: Path = REPO_ROOT) -> frozenset[str]:
     """Our modules whose action plugin runs them in the worker process (plugin_utils/inprocess.py)."""
     names = set()
@@ -129,8 +130,6 @@ class LoadSampler(threading.Thread):
         return {"mean": round(sum(samples) / len(samples), 2), "max": round(max(samples), 2), "n": len(samples)}
 
 
-
-
 # ---------------------------------------------------------------------------------------------
 # The whole benchmark
 # ---------------------------------------------------------------------------------------------
@@ -168,8 +167,9 @@ def compact_run(kind: str, n: int, rep: int, run: dict, calls: list[dict] | None
         entry["task_walls"] = analysis.task_walls(run["results"])
         entry["module_tasks"] = analysis.module_tasks(run["results"])
         if calls is not None:
-            entry["calls_by_task_approximate"] = analysis.attribute_calls(calls, run["results"], regions,
-                                                                           resolution=0.001)
+            entry["calls_by_task_approximate"] = analysis.attribute_calls(
+                calls, run["results"], regions, resolution=0.001
+            )
     return entry
 
 
@@ -378,8 +378,9 @@ def main(argv: list[str] | None = None) -> int:
                     if n == profile_n:
                         floors.append(per_task_costs(runner, tag, workdir, inv, url, pid, n))
                     for kind, extra in (("first", ()), ("noop", ()), ("noop2", ()), ("check", ("--check", "--diff"))):
-                        run, calls = logged(runner, url, f"{tag}-{kind}", playbook="site.yml", inventory=inv,
-                                              pid=pid, args=extra)
+                        run, calls = logged(
+                            runner, url, f"{tag}-{kind}", playbook="site.yml", inventory=inv, pid=pid, args=extra
+                        )
                         runs.append(compact_run(kind, n, rep, run, calls, regions))
                         if run["rc"] != 0:
                             failures.append(f"{tag}-{kind}: rc={run['rc']}, see {run['log']}"
