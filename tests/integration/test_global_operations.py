@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import yaml
-from integration.helpers import make_inventory
+from integration.helpers import log_bucket, make_inventory
 from integration.stack_scan import deploy_lock
 
 from emulator import control
@@ -73,7 +73,7 @@ def layout(aws) -> dict[str, tuple[bool, str | None]]:
 
 def records(aws) -> list[dict]:
     s3 = aws("s3", PRIMARY)
-    bucket = f"tap-data-{ENV}-{PRIMARY}"
+    bucket = log_bucket(ENV, PRIMARY)
     keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=f"deployments/{ENV}/").get("Contents", []))
     return [json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read()) for key in keys]
 

@@ -12,10 +12,12 @@ from __future__ import annotations
 import importlib
 import io
 import re
+import uuid
 import zipfile
 from pathlib import Path
 
 import pytest
+from rds_support import create_cluster, create_instance, wait_available
 
 from emulator import control
 
@@ -115,19 +117,65 @@ def plans(tmp_path) -> dict:
     }
 
 
+# The day-2 operations act on what a deploy built: their cases first build it with boto3 (module -> setup(aws)
+# returning the module's arguments and the region to run it in).
+def existing_http_api(aws):
+    apigateway = aws("apigatewayv2", REGION)
+    api = apigateway.create_api(Name="contract-ops-api-%s" % uuid.uuid4().hex[:6], ProtocolType="HTTP")
+    apigateway.create_route(ApiId=api["ApiId"], RouteKey="POST /process")
+    apigateway.create_stage(ApiId=api["ApiId"], StageName="contract")
+    return {"api_name": api["Name"], "stage": "contract", "state": "stopped"}, REGION
+
+
+def existing_global_table(aws):
+    name = "contract-global-%s" % uuid.uuid4().hex[:6]
+    dynamodb = aws("dynamodb", REGION)
+    dynamodb.create_table(
+        TableName=name, BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+        KeySchema=[{"AttributeName": "session_id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "session_id", "AttributeType": "S"}],
+    )  # fmt: skip
+    dynamodb.update_table(TableName=name, ReplicaUpdates=[{"Create": {"RegionName": "ap-southeast-4"}}])
+    return {"table_name": name}, REGION
+
+
+def existing_global_database(aws):
+    """A global database with its writer in REGION and a secondary in ap-southeast-4: plan a switchover."""
+    writer_rds, reader_rds = aws("rds", REGION), aws("rds", "ap-southeast-4")
+    identifier, writer, reader = ("contract-%s-%s" % (kind, uuid.uuid4().hex[:6]) for kind in ("g", "w", "r"))
+    arn = create_cluster(writer_rds, writer)["DBClusterArn"]
+    create_instance(writer_rds, writer + "-1", writer)
+    wait_available(writer_rds, writer)
+    writer_rds.create_global_cluster(GlobalClusterIdentifier=identifier, SourceDBClusterIdentifier=arn)
+    create_cluster(reader_rds, reader, global_cluster=identifier)
+    create_instance(reader_rds, reader + "-1", reader)
+    wait_available(reader_rds, reader)
+    return {"global_cluster_identifier": identifier, "operation": "switchover",
+            "target_region": "ap-southeast-4"}, "ap-southeast-4"  # fmt: skip
+
+
+OPERATIONS = {
+    "api_traffic": existing_http_api,
+    "global_table_replication": existing_global_table,
+    "aurora_global_operation": existing_global_database,
+}
+
+
 def aws_modules() -> list[str]:
     return sorted(p.stem for p in MODULES_DIR.glob("*.py") if p.stem not in NOT_AWS and p.stem != "__init__")
 
 
 def test_every_aws_module_has_a_contract_case(tmp_path):
-    assert sorted(plans(tmp_path)) == aws_modules()
+    assert sorted(list(plans(tmp_path)) + list(OPERATIONS)) == aws_modules()
 
 
 @pytest.mark.parametrize("name", aws_modules())
-def test_the_result_contract_in_check_mode(name, run_module, emulator_url, tmp_path):
+def test_the_result_contract_in_check_mode(name, run_module, emulator_url, aws, tmp_path):
     module = importlib.import_module(f"ansible_collections.tap.multiregion.plugins.modules.{name}")
+    args, region = OPERATIONS[name](aws) if name in OPERATIONS else (plans(tmp_path)[name], REGION)
     mark = control.last_call_seq(emulator_url)
-    result = run_module(module.main, plans(tmp_path)[name], region=REGION, check_mode=True, diff=True)
+    result = run_module(module.main, args, region=region, check_mode=True, diff=True)
     writes = control.write_calls(emulator_url, mark)
     assert writes == [], f"{name} wrote in check mode: {writes}"
     assert result.get("failed") is not True, result
