@@ -38,8 +38,10 @@ def describe(owner, name):
 def ensure(owner, current, name, kms_key_id, replicas, tags, payload, need_password):
     """Converge the secret `current` (described, or None) and return (ARN, password or None).
 
-    payload(password) is the secret's JSON object; the password is returned only when need_password
-    (or when the secret is created, since a new secret means a new password). None in check mode.
+    payload(password) is the secret's JSON object: its fields other than the password (e.g. the port)
+    are converged on an existing secret, keeping its password. The password is returned only when
+    need_password (or when the secret is created, since a new secret means a new password). None in
+    check mode.
     """
     secrets = owner.client("secretsmanager")
     label = "secret %s" % name
@@ -81,13 +83,19 @@ def ensure(owner, current, name, kms_key_id, replicas, tags, payload, need_passw
                                                 Tags=ansible_dict_to_boto3_tag_list(to_set)),
         untag=lambda keys: secrets.untag_resource(aws_retry=True, SecretId=arn, TagKeys=keys),
     )
-    if not need_password or owner.check_mode:
-        return arn, None
-    value = owner.read("read the master password from %s" % label, secrets.get_secret_value, SecretId=arn)
+    value = owner.read("read the master credentials from %s" % label, secrets.get_secret_value, SecretId=arn)
     try:
-        return arn, _hidden(owner, json.loads(value["SecretString"])["password"])
+        stored = json.loads(value["SecretString"])
+        password = _hidden(owner, stored["password"])
     except (ValueError, KeyError, TypeError):
         raise Failure("%s does not hold a JSON object with a password" % label)
+    # The connection fields (port, user, engine, cluster) follow the cluster: a client reads them from here.
+    wanted = payload(password)
+    drifted = sorted(k for k in wanted if k != "password" and stored.get(k) != wanted[k])
+    if drifted:
+        owner.write("%s: %s" % (label, ", ".join("%s %s -> %s" % (k, stored.get(k), wanted[k]) for k in drifted)),
+                    secrets.put_secret_value, SecretId=arn, SecretString=json.dumps(dict(stored, **wanted)))
+    return arn, (password if need_password and not owner.check_mode else None)
 
 
 def _hidden(owner, password):

@@ -494,7 +494,14 @@ def summary(setting, value):
             return "none"
         if "rules" in value:
             return "%d rules" % len(value["rules"])
-        return "to %s (key %s)" % (
+        # What differs from the rule this module writes is named first (long values are cut at the end).
+        deviations = [text for on, text in (
+            (value.get("delete_markers"), "delete markers"),
+            (not value.get("sse_kms_objects_only", True), "every object"),
+            (value.get("prefix"), "prefix %s" % value.get("prefix")),
+        ) if on]
+        return "%sto %s (key %s)" % (
+            "with %s " % ", ".join(deviations) if deviations else "",
             bucket_of_arn(value["destination_bucket_arn"]) or value["destination_bucket_arn"],
             _short_key(value["destination_kms_key_arn"]),
         )

@@ -8,6 +8,9 @@ import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 REGIONS = {"us-east-1": "10.0.0.0/16", "us-east-2": "10.1.0.0/16", "eu-west-1": "10.2.0.0/16"}
+# The prod stack of the security tests (conftest.prod_stack): three regions no other test uses, the
+# first the primary; each data bucket replicates to the next region's.
+PROD_STACK_REGIONS = {"il-central-1": "10.90.0.0/16", "ca-west-1": "10.91.0.0/16", "ap-southeast-4": "10.92.0.0/16"}
 # The emulator's account: S3 bucket names carry it (names are global across AWS accounts).
 ACCOUNT = "123456789012"
 

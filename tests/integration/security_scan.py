@@ -130,6 +130,36 @@ def nacl_verdict(entries: Iterable[dict], egress: bool, address: str, protocol: 
     return "deny"
 
 
+def default_network_acl_gaps(acl: dict) -> list[str]:
+    """A VPC's default network ACL with any allow rule (a subnet that falls back to it must get nothing)."""
+    return [
+        "default network ACL allows %s %s %s"
+        % (
+            "egress" if entry.get("Egress") else "ingress",
+            entry.get("Protocol"),
+            entry.get("CidrBlock") or entry.get("Ipv6CidrBlock"),
+        )
+        for entry in acl.get("Entries", [])
+        if entry.get("RuleAction") == "allow"
+    ]
+
+
+# Condition keys that say whose principals may use what a policy allows.
+PRINCIPAL_CONDITION_KEYS = {"aws:principalaccount", "aws:principalorgid", "aws:principalarn", "aws:principalorgpaths"}
+
+
+def endpoint_principal_gaps(document) -> list[str]:
+    """Endpoint policy Allow statements for any principal without a condition on the principal's account."""
+    problems = []
+    for index, statement in enumerate(statements(document)):
+        if statement.get("Effect") != "Allow" or not _principal_is_anyone(statement.get("Principal")):
+            continue
+        keys = {key.lower() for values in (statement.get("Condition") or {}).values() for key in values}
+        if not keys & PRINCIPAL_CONDITION_KEYS:
+            problems.append(f"{statement.get('Sid') or f'statement {index}'}: any account's principals may use it")
+    return problems
+
+
 # --------------------------------------------------------------------------------------------
 # S3
 # --------------------------------------------------------------------------------------------
@@ -155,6 +185,34 @@ def bucket_encryption_gaps(configuration: dict | None) -> list[str]:
     return []
 
 
+def bucket_versioning_gaps(versioning: dict | None) -> list[str]:
+    """GetBucketVersioning: versioning must be on (a deleted or overwritten object stays recoverable)."""
+    status = (versioning or {}).get("Status")
+    return [] if status == "Enabled" else [f"versioning {status or 'never enabled'}"]
+
+
+def bucket_lifecycle_gaps(rules: list | None) -> list[str]:
+    """GetBucketLifecycleConfiguration's rules: at least one enabled rule that expires objects or versions."""
+    expiring = [
+        r
+        for r in rules or []
+        if r.get("Status") == "Enabled" and (r.get("Expiration") or r.get("NoncurrentVersionExpiration"))
+    ]
+    return [] if expiring else ["no enabled lifecycle rule that expires objects"]
+
+
+def bucket_replication_gaps(configuration: dict | None) -> list[str]:
+    """GetBucketReplication: an enabled rule to another bucket, delete markers not replicated."""
+    rules = [r for r in (configuration or {}).get("Rules", []) if r.get("Status") == "Enabled"]
+    if not rules:
+        return ["not replicated to another region"]
+    return [
+        f"rule {r.get('ID')}: delete markers are replicated (a delete in one region deletes in the other)"
+        for r in rules
+        if (r.get("DeleteMarkerReplication") or {}).get("Status") == "Enabled"
+    ]
+
+
 # --------------------------------------------------------------------------------------------
 # Stores
 # --------------------------------------------------------------------------------------------
@@ -168,6 +226,75 @@ def table_encryption_gaps(table: dict) -> list[str]:
         if not replica.get("KMSMasterKeyId"):
             problems.append(f"replica in {replica.get('RegionName')} has no KMS key")
     return problems
+
+
+def customer_key_gaps(key_metadata: dict) -> list[str]:
+    """DescribeKey of the key a store is encrypted with: it must be a customer managed key."""
+    if key_metadata.get("KeyManager") == "CUSTOMER":
+        return []
+    return [f"encrypted with an AWS managed key ({key_metadata.get('Arn') or key_metadata.get('KeyId')})"]
+
+
+def table_recovery_gaps(table: dict, deletion_protection: bool = True) -> list[str]:
+    """DescribeTable plus DescribeContinuousBackups' ContinuousBackupsDescription (as the scanner adds it)."""
+    backups = table.get("ContinuousBackupsDescription") or {}
+    pitr = (backups.get("PointInTimeRecoveryDescription") or {}).get("PointInTimeRecoveryStatus")
+    problems = [] if pitr == "ENABLED" else ["point-in-time recovery off"]
+    if deletion_protection and not table.get("DeletionProtectionEnabled"):
+        problems.append("deletion protection off")
+    return problems
+
+
+# Engine default ports (RDS.23: a non-default port makes scans for the engine find nothing).
+DEFAULT_PORTS = {"aurora-mysql": 3306, "mysql": 3306, "mariadb": 3306, "aurora-postgresql": 5432, "postgres": 5432}
+
+
+def default_port_gaps(cluster: dict) -> list[str]:
+    """An RDS cluster listening on its engine's default port."""
+    default = DEFAULT_PORTS.get(cluster.get("Engine"))
+    return [f"listens on the engine's default port {default}"] if default and cluster.get("Port") == default else []
+
+
+# Spec (and AWS Foundational Security Best Practices RDS.19-22): an enabled subscription per source type
+# with at least these categories (an empty category list means every category).
+RDS_EVENT_CATEGORIES = {
+    "db-cluster": {"failure", "maintenance"},
+    "db-instance": {"failure", "maintenance", "configuration change"},
+    "db-parameter-group": {"configuration change"},
+    "db-security-group": {"configuration change", "failure"},
+}
+
+
+def rds_event_subscription_gaps(subscriptions: list) -> list[str]:
+    """DescribeEventSubscriptions of a region: the critical events of every source type are subscribed to."""
+    problems = []
+    for source_type, wanted in sorted(RDS_EVENT_CATEGORIES.items()):
+        covered = set()
+        for subscription in subscriptions or []:
+            if subscription.get("SourceType") != source_type or not subscription.get("Enabled"):
+                continue
+            categories = set(subscription.get("EventCategoriesList") or [])
+            covered |= categories or wanted
+        if wanted - covered:
+            problems.append(f"{source_type}: no enabled subscription to {', '.join(sorted(wanted - covered))}")
+    return problems
+
+
+def log_retention_gaps(group: dict, minimum_days: int = 365) -> list[str]:
+    """A log group kept shorter than minimum_days (a group without retention never expires)."""
+    days = group.get("retentionInDays")
+    return [f"retention {days} days, less than {minimum_days}"] if days is not None and days < minimum_days else []
+
+
+def dead_letter_gaps(configuration: dict) -> list[str]:
+    """GetFunctionConfiguration: failed asynchronous events go to a dead-letter queue."""
+    return [] if (configuration.get("DeadLetterConfig") or {}).get("TargetArn") else ["no dead-letter queue"]
+
+
+def on_failure_destination_gaps(invoke_config: dict | None) -> list[str]:
+    """GetFunctionEventInvokeConfig (None when there is none): failed invocations have a destination."""
+    destination = (((invoke_config or {}).get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
+    return [] if destination else ["no on-failure destination"]
 
 
 def rds_encryption_gaps(resource: dict) -> list[str]:
@@ -244,7 +371,39 @@ RULES: dict[str, Callable] = {
     "function_environment_gaps": function_environment_gaps,
     "route_authorization_gaps": route_authorization_gaps,
     "rest_method_authorization_gaps": rest_method_authorization_gaps,
+    "default_network_acl_gaps": default_network_acl_gaps,
+    "endpoint_principal_gaps": endpoint_principal_gaps,
+    "bucket_versioning_gaps": bucket_versioning_gaps,
+    "bucket_lifecycle_gaps": bucket_lifecycle_gaps,
+    "bucket_replication_gaps": bucket_replication_gaps,
+    "customer_key_gaps": customer_key_gaps,
+    "table_recovery_gaps": table_recovery_gaps,
+    "default_port_gaps": default_port_gaps,
+    "rds_event_subscription_gaps": rds_event_subscription_gaps,
+    "log_retention_gaps": log_retention_gaps,
+    "dead_letter_gaps": dead_letter_gaps,
+    "on_failure_destination_gaps": on_failure_destination_gaps,
 }
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """What an environment must meet besides the rules every environment follows (spec, environment table).
+
+    The defaults are prod's, the strictest: a scan without a baseline judges everything as prod.
+    """
+
+    log_retention_days: int = 365
+    deletion_protection: bool = True
+    non_default_port: bool = True
+    replication: bool = True
+
+    @classmethod
+    def for_environment(cls, environment: str) -> Baseline:
+        return {
+            "dev": cls(log_retention_days=14, deletion_protection=False, non_default_port=False, replication=False),
+            "staging": cls(log_retention_days=90, replication=False),
+        }.get(environment, cls())
 
 
 # --------------------------------------------------------------------------------------------
@@ -354,12 +513,22 @@ def _optional(call: Callable, *missing_codes: str, unverified: list | None = Non
 
 
 class Scanner:
-    def __init__(self, client: Callable, regions: Iterable[str], scope: StackScope, iam_region: str = "us-east-1"):
+    def __init__(
+        self,
+        client: Callable,
+        regions: Iterable[str],
+        scope: StackScope,
+        iam_region: str = "us-east-1",
+        baseline: Baseline | None = None,
+    ):
         self.client = client
         self.regions = list(regions)
         self.scope = scope
         self.iam_region = iam_region
+        self.baseline = baseline or Baseline()
         self.report = Report()
+        # Regions where the stack has a database, and the stack's topics: RDS events must reach one of them.
+        self.database_regions: set[str] = set()
 
     # one resource ------------------------------------------------------------------------
     def _keep(self, kind: str, resource: str, **ownership) -> bool:
@@ -390,8 +559,26 @@ class Scanner:
             if self._keep(
                 "vpc_endpoint", endpoint["VpcEndpointId"], tags=endpoint.get("Tags"), vpc_id=endpoint.get("VpcId")
             ):
-                # Endpoint policies name Principal "*" by design (who may use the endpoint is up to IAM).
-                self._policy("vpc_endpoint", region, endpoint["VpcEndpointId"], endpoint.get("PolicyDocument"), False)
+                # Endpoint policies name Principal "*" by design; a condition must limit it to this account's
+                # principals (aws:PrincipalAccount), or any account's credentials could use the endpoint.
+                document = endpoint.get("PolicyDocument")
+                self._policy("vpc_endpoint", region, endpoint["VpcEndpointId"], document, False)
+                self.report.add(
+                    "endpoint-principal",
+                    "vpc_endpoint",
+                    region,
+                    endpoint["VpcEndpointId"],
+                    endpoint_principal_gaps(document),
+                )
+        stack_vpcs = sorted(self.scope.vpc_ids) if self.scope.tags is not None else None
+        acl_filters = [{"Name": "default", "Values": ["true"]}]
+        if stack_vpcs is not None:
+            acl_filters.append({"Name": "vpc-id", "Values": stack_vpcs or ["none"]})
+        for acl in _pages(ec2, "describe_network_acls", "NetworkAcls", Filters=acl_filters):
+            if self._keep("network_acl", acl["NetworkAclId"], tags=acl.get("Tags"), vpc_id=acl.get("VpcId")):
+                self.report.add(
+                    "default-nacl", "network_acl", region, acl["NetworkAclId"], default_network_acl_gaps(acl)
+                )
         for flow_log in _pages(ec2, "describe_flow_logs", "FlowLogs"):
             if self.scope.owns(tags=flow_log.get("Tags"), vpc_id=flow_log.get("ResourceId")):
                 self.scope.refer(flow_log.get("DeliverLogsPermissionArn"), flow_log.get("LogGroupName"))
@@ -415,9 +602,17 @@ class Scanner:
             table = dynamodb.describe_table(TableName=name)["Table"]
             tags = _pages(dynamodb, "list_tags_of_resource", "Tags", ResourceArn=table["TableArn"])
             if self._keep("dynamodb_table", table["TableArn"], tags=tags):
-                self.report.add(
-                    "unencrypted", "dynamodb_table", region, table["TableArn"], table_encryption_gaps(table)
+                arn = table["TableArn"]
+                self.report.add("unencrypted", "dynamodb_table", region, arn, table_encryption_gaps(table))
+                key_arn = (table.get("SSEDescription") or {}).get("KMSMasterKeyArn")
+                if key_arn:
+                    key = self.client("kms", region).describe_key(KeyId=key_arn)["KeyMetadata"]
+                    self.report.add("customer-key", "dynamodb_table", region, arn, customer_key_gaps(key))
+                backups = dynamodb.describe_continuous_backups(TableName=name)["ContinuousBackupsDescription"]
+                recovery = table_recovery_gaps(
+                    dict(table, ContinuousBackupsDescription=backups), self.baseline.deletion_protection
                 )
+                self.report.add("recovery", "dynamodb_table", region, arn, recovery)
 
     def scan_rds(self, region: str) -> None:
         rds = self.client("rds", region)
@@ -426,7 +621,10 @@ class Scanner:
             if not self._keep("rds_cluster", arn, tags=cluster.get("TagList")):
                 continue
             self.scope.refer(arn, (cluster.get("MasterUserSecret") or {}).get("SecretArn"))
+            self.database_regions.add(region)
             self.report.add("unencrypted", "rds_cluster", region, arn, rds_encryption_gaps(cluster))
+            if self.baseline.non_default_port:
+                self.report.add("default-port", "rds_cluster", region, arn, default_port_gaps(cluster))
             self.report.add(
                 "public-database",
                 "rds_cluster",
@@ -461,6 +659,13 @@ class Scanner:
             self.report.add("unencrypted", "lambda_function", region, arn, function_environment_gaps(function))
             policy = _optional(lambda a=arn: lam.get_policy(FunctionName=a)["Policy"], "ResourceNotFoundException")
             self._policy("lambda_function", region, arn, policy)
+            self.report.add("lambda-failures", "lambda_function", region, arn, dead_letter_gaps(function))
+            invoke_config = _optional(
+                lambda a=arn: lam.get_function_event_invoke_config(FunctionName=a), "ResourceNotFoundException"
+            )
+            self.report.add(
+                "lambda-failures", "lambda_function", region, arn, on_failure_destination_gaps(invoke_config)
+            )
 
     def scan_apis(self, region: str) -> None:
         apigw = self.client("apigatewayv2", region)
@@ -515,9 +720,10 @@ class Scanner:
             arn = group.get("logGroupArn") or group["arn"].removesuffix(":*")
             tags = logs.list_tags_for_resource(resourceArn=arn).get("tags", {})
             if self._keep("log_group", group["logGroupName"], tags=tags, identifiers=(group["logGroupName"], arn)):
-                self.report.add(
-                    "unencrypted", "log_group", region, group["logGroupName"], log_group_encryption_gaps(group)
-                )
+                name = group["logGroupName"]
+                self.report.add("unencrypted", "log_group", region, name, log_group_encryption_gaps(group))
+                retention = log_retention_gaps(group, self.baseline.log_retention_days)
+                self.report.add("log-retention", "log_group", region, name, retention)
         secrets = self.client("secretsmanager", region)
         for secret in _pages(secrets, "list_secrets", "SecretList"):
             owner = tag_dict(secret.get("Tags")).get("aws:rds:primaryDBClusterArn")
@@ -548,8 +754,25 @@ class Scanner:
             ):
                 self.scope.refer(selection.get("IamRoleArn"))
 
+    def scan_rds_events(self, region: str) -> None:
+        """A region where the stack has a database: the critical RDS events reach one of the stack's topics."""
+        if region not in self.database_regions:
+            return
+        topics = set(self.report.scanned["sns_topic"])
+        subscriptions = [
+            s
+            for s in _pages(self.client("rds", region), "describe_event_subscriptions", "EventSubscriptionsList")
+            if s.get("SnsTopicArn") in topics and s.get("Status", "active") == "active"
+        ]
+        self.report.scanned["rds_event_subscription"].extend(s["CustSubscriptionId"] for s in subscriptions)
+        self.report.add(
+            "rds-events", "rds_event_subscriptions", region, region, rds_event_subscription_gaps(subscriptions)
+        )
+
     def scan_buckets(self) -> None:
         s3 = self.client("s3", self.iam_region)
+        # Buckets that receive another bucket's access logs: documented exception, they are not replicated.
+        log_targets, replicable = set(), []
         for bucket in s3.list_buckets().get("Buckets", []):
             name = bucket["Name"]
             region = s3.get_bucket_location(Bucket=name).get("LocationConstraint") or "us-east-1"
@@ -580,6 +803,26 @@ class Scanner:
                 "ServerSideEncryptionConfigurationNotFoundError",
             )
             self.report.add("unencrypted", "s3_bucket", region, name, bucket_encryption_gaps(encryption))
+            versioning = regional.get_bucket_versioning(Bucket=name)
+            self.report.add("bucket-versioning", "s3_bucket", region, name, bucket_versioning_gaps(versioning))
+            lifecycle = _optional(
+                lambda n=name, c=regional: c.get_bucket_lifecycle_configuration(Bucket=n)["Rules"],
+                "NoSuchLifecycleConfiguration",
+            )
+            self.report.add("bucket-lifecycle", "s3_bucket", region, name, bucket_lifecycle_gaps(lifecycle))
+            logging = regional.get_bucket_logging(Bucket=name).get("LoggingEnabled") or {}
+            if logging.get("TargetBucket"):
+                log_targets.add(logging["TargetBucket"])
+            replicable.append((region, name))
+        for region, name in replicable if self.baseline.replication else []:
+            if name in log_targets:
+                continue
+            regional = self.client("s3", region)
+            replication = _optional(
+                lambda n=name, c=regional: c.get_bucket_replication(Bucket=n)["ReplicationConfiguration"],
+                "ReplicationConfigurationNotFoundError",
+            )
+            self.report.add("replication", "s3_bucket", region, name, bucket_replication_gaps(replication))
 
     def scan_iam(self) -> None:
         """Roles (trust, inline, attached customer managed), users and groups (inline), customer policies."""
@@ -629,15 +872,18 @@ class Scanner:
             self.scan_backup(region)
         for region in self.regions:
             self.scan_logs_and_secrets(region)
+            self.scan_rds_events(region)
         self.scan_buckets()
         self.scan_iam()
         return self.report
 
 
-def scan(client: Callable, regions: Iterable[str], scope: StackScope | None = None) -> Report:
+def scan(
+    client: Callable, regions: Iterable[str], scope: StackScope | None = None, baseline: Baseline | None = None
+) -> Report:
     """Scan every resource of the scanned kinds in ``regions`` (IAM and S3 listings are global).
 
     ``client(service, region)`` returns a boto3 client. ``scope`` limits the rules to the resources
-    of one stack (default: everything).
+    of one stack (default: everything); ``baseline`` is what the environment must meet (default: prod's).
     """
-    return Scanner(client, regions, scope or StackScope(tags=None)).run()
+    return Scanner(client, regions, scope or StackScope(tags=None), baseline=baseline).run()

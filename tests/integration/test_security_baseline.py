@@ -1,9 +1,15 @@
 """The security baseline of spec.md, control by control, on what the emulator holds after site.yml.
 
-Every assertion reads the deployed resources back from the emulator (found from the outputs file
-and from each other: the cluster's security group leads to the app group, the function's
-invoke config to its queue, ...), never from the roles' variables. Expected values are the
-spec's (e.g. dev: backup retention 1 day, deletion protection off). docs/security.md maps each
+Two deployments: dev (inventories/local, the `dev_stack` fixture) and prod as the collection's settings
+make it (3 regions, an Aurora global database, replication, 365-day logs, port 3307: `prod_stack`). Every
+control is a test, parametrized over both deployments' regions (`[prod-ca-west-1]`, ...), and where a
+control has several parts (log groups) over those too. Every assertion reads the deployed resources back
+from the emulator (found from the outputs file and from each other: the cluster's security group leads to
+the app group, the function's invoke config to its queue, ...), never from the roles' variables. Expected
+values are the spec's environment table (`EXPECTED`).
+
+The last part changes one representative of every control family behind the tool's back and checks that
+playbooks/drift.yml (check mode) reports each, and that site.yml repairs them. docs/security.md maps each
 control to these tests and lists the documented exceptions.
 """
 
@@ -14,19 +20,37 @@ import json
 from dataclasses import dataclass
 
 import pytest
-from integration.helpers import REGIONS
+from integration.helpers import PROD_STACK_REGIONS, REGIONS
 from integration.security_scan import as_list, nacl_verdict, statements, wildcard_allow_actions
+
+from emulator import control
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dev_stack")]
 
-ENV = "dev"
-# Spec "Environment settings", dev column.
-DEV_BACKUP_RETENTION_DAYS = 1
-DEV_DELETION_PROTECTION = False
-DEV_LOG_RETENTION_DAYS = 14
+
+@dataclass(frozen=True)
+class Expected:
+    """One column of the spec's "Environment settings" table, and the deployment's primary region."""
+
+    primary: str
+    backup_retention_days: int
+    deletion_protection: bool
+    log_retention_days: int
+    port: int
+    global_database: bool
+    replication: bool
+
+
+EXPECTED = {
+    "dev": Expected("us-east-1", 1, False, 14, 3306, False, False),
+    "prod": Expected(next(iter(PROD_STACK_REGIONS)), 30, True, 365, 3307, True, True),
+}
 # An address outside every VPC of the stack, standing for "the internet".
 INTERNET = "203.0.113.50"
-PER_REGION = pytest.mark.parametrize("region", sorted(REGIONS))
+CASES = [("dev", region) for region in sorted(REGIONS)] + [("prod", region) for region in sorted(PROD_STACK_REGIONS)]
+PER_REGION = pytest.mark.parametrize(("env", "region"), CASES, ids=[f"{env}-{region}" for env, region in CASES])
+LOCK_TABLE = "tap-deploy-locks"
+LOCK_KEY_ALIAS = "alias/tap-deploy-locks"
 
 
 def tags_of(resource) -> dict:
@@ -41,6 +65,7 @@ def document(value) -> dict:
 class Region:
     """Handles on one region's deployed stack, found from the outputs file and the emulator."""
 
+    env: str
     name: str
     account: str
     outputs: dict
@@ -54,6 +79,15 @@ class Region:
     def cluster_arn(self) -> str:
         return self.cluster["DBClusterArn"]
 
+    @property
+    def expected(self) -> Expected:
+        return EXPECTED[self.env]
+
+    @property
+    def regions(self) -> list[str]:
+        """Every region of this region's deployment."""
+        return sorted(REGIONS if self.env == "dev" else PROD_STACK_REGIONS)
+
 
 @pytest.fixture(scope="module")
 def clients(aws):
@@ -61,12 +95,13 @@ def clients(aws):
 
 
 @pytest.fixture(scope="module")
-def stack(dev_stack, clients):
+def stack(request, clients):
+    """stack(env, region) -> Region; a deployment is made (once per session) when a test first needs it."""
     account = clients("sts", "us-east-1").get_caller_identity()["Account"]
 
     @functools.cache
-    def region(name: str) -> Region:
-        outputs = dev_stack["outputs"]["regions"][name]
+    def region(env: str, name: str) -> Region:
+        outputs = request.getfixturevalue(f"{env}_stack")["outputs"]["regions"][name]
         key_arn = clients("kms", name).describe_key(KeyId=outputs["kms_key_id"])["KeyMetadata"]["Arn"]
         vpc = clients("ec2", name).describe_vpcs(VpcIds=[outputs["vpc_id"]])["Vpcs"][0]
         rds = clients("rds", name)
@@ -77,7 +112,7 @@ def stack(dev_stack, clients):
             for m in cluster["DBClusterMembers"]
         ]
         function = clients("lambda", name).get_function_configuration(FunctionName=outputs["lambda_function_arn"])
-        return Region(name, account, outputs, key_arn, vpc, cluster, instances, function)
+        return Region(env, name, account, outputs, key_arn, vpc, cluster, instances, function)
 
     return region
 
@@ -110,8 +145,8 @@ def condition_value(statement: dict, key: str):
 # Aurora
 # ============================================================================================
 @PER_REGION
-def test_aurora_parameter_group_requires_secure_transport(stack, clients, region):
-    r = stack(region)
+def test_aurora_parameter_group_requires_secure_transport(stack, clients, env, region):
+    r = stack(env, region)
     group = r.cluster["DBClusterParameterGroup"]
     assert not group.startswith("default."), "the cluster must use its own parameter group"
     rds = clients("rds", region)
@@ -125,26 +160,64 @@ def test_aurora_parameter_group_requires_secure_transport(stack, clients, region
 
 
 @PER_REGION
-def test_aurora_iam_database_authentication(stack, region):
-    assert stack(region).cluster["IAMDatabaseAuthenticationEnabled"] is True
+def test_aurora_iam_database_authentication(stack, env, region):
+    assert stack(env, region).cluster["IAMDatabaseAuthenticationEnabled"] is True
+
+
+def global_master_secret(clients, r: Region) -> tuple[dict, dict]:
+    """(DescribeSecret in the region, the credentials' fields without the password) of the global database."""
+    secrets = clients("secretsmanager", r.name)
+    name = f"tap/aurora-global-{r.env}/master"
+    fields = json.loads(secrets.get_secret_value(SecretId=name)["SecretString"])
+    assert len(fields.pop("password")) >= 16
+    return secrets.describe_secret(SecretId=name), fields
 
 
 @PER_REGION
-def test_aurora_master_user_secret_and_storage_encryption(stack, region):
-    r = stack(region)
+def test_aurora_master_user_secret_and_storage_encryption(stack, clients, env, region):
+    r = stack(env, region)
     cluster = r.cluster
-    assert cluster["MasterUsername"] not in ("admin", "root", "")
     assert cluster["StorageEncrypted"] is True and cluster["KmsKeyId"] == r.key_arn
-    secret = cluster["MasterUserSecret"]  # password generated and held by Secrets Manager
-    assert secret["SecretStatus"] == "active" and secret["KmsKeyId"] == r.key_arn
+    # The emulator reports no master user for a secondary of a global database: the secret names it.
+    username = cluster.get("MasterUsername") or global_master_secret(clients, r)[1]["username"]
+    assert username not in ("admin", "root", "")
+    if r.expected.global_database:
+        # RDS-managed passwords are not allowed in a global database: aurora_cluster generates the password
+        # and keeps it in a secret encrypted with the primary's key, replicated with each region's key.
+        assert "MasterUserSecret" not in cluster
+        described, fields = global_master_secret(clients, r)
+        assert described["KmsKeyId"] == r.key_arn
+        assert fields["username"] == username
+        replicas = {s["Region"]: s["KmsKeyId"] for s in described["ReplicationStatus"]}
+        assert set(replicas) == set(r.regions) - {r.expected.primary}
+        assert all(key == stack(env, other).key_arn for other, key in replicas.items())
+    else:
+        secret = cluster["MasterUserSecret"]  # password generated and held by Secrets Manager
+        assert secret["SecretStatus"] == "active" and secret["KmsKeyId"] == r.key_arn
     assert cluster.get("PubliclyAccessible") is not True
     for instance in r.instances:
         assert instance["PubliclyAccessible"] is False and instance["StorageEncrypted"] is True
 
 
 @PER_REGION
-def test_aurora_security_group_admits_only_the_app_group(stack, clients, region):
-    r = stack(region)
+def test_aurora_port_is_the_environments_everywhere_it_appears(stack, clients, env, region):
+    """The port is an environment setting (dev 3306, staging and prod non-default): the cluster, the db group's
+    only rule, the global database's secret and the outputs follow it."""
+    r = stack(env, region)
+    port = r.expected.port
+    assert r.cluster["Port"] == port
+    assert (port == 3306) is (env == "dev")
+    group_ids = [g["VpcSecurityGroupId"] for g in r.cluster["VpcSecurityGroups"]]
+    (db_group,) = clients("ec2", region).describe_security_groups(GroupIds=group_ids)["SecurityGroups"]
+    assert [(p["FromPort"], p["ToPort"]) for p in db_group["IpPermissions"]] == [(port, port)]
+    assert r.outputs["rds_cluster_port"] == port
+    if r.expected.global_database:
+        assert global_master_secret(clients, r)[1]["port"] == port
+
+
+@PER_REGION
+def test_aurora_security_group_admits_only_the_app_group(stack, clients, env, region):
+    r = stack(env, region)
     ec2 = clients("ec2", region)
     group_ids = [g["VpcSecurityGroupId"] for g in r.cluster["VpcSecurityGroups"]]
     (db_group,) = ec2.describe_security_groups(GroupIds=group_ids)["SecurityGroups"]
@@ -158,30 +231,33 @@ def test_aurora_security_group_admits_only_the_app_group(stack, clients, region)
 
 
 @PER_REGION
-def test_aurora_copy_tags_to_snapshot(stack, region):
-    assert stack(region).cluster["CopyTagsToSnapshot"] is True
+def test_aurora_copy_tags_to_snapshot(stack, env, region):
+    assert stack(env, region).cluster["CopyTagsToSnapshot"] is True
 
 
 @PER_REGION
-def test_aurora_backtrack_window_24_hours(stack, region):
-    # dev has no global database, so backtracking is on (prod: off, see docs/security.md).
-    assert stack(region).cluster["BacktrackWindow"] == 24 * 3600
+def test_aurora_backtrack_window_24_hours_outside_a_global_database(stack, env, region):
+    r = stack(env, region)
+    # Documented exception: AWS does not support backtracking in a global database (prod).
+    assert r.cluster.get("BacktrackWindow", 0) == (0 if r.expected.global_database else 24 * 3600)
+    assert bool(r.cluster.get("GlobalClusterIdentifier")) is r.expected.global_database
 
 
 @PER_REGION
-def test_aurora_deletion_protection_matches_environment(stack, region):
-    assert stack(region).cluster["DeletionProtection"] is DEV_DELETION_PROTECTION
+def test_aurora_deletion_protection_matches_environment(stack, env, region):
+    r = stack(env, region)
+    assert r.cluster["DeletionProtection"] is r.expected.deletion_protection
 
 
 @PER_REGION
-def test_aurora_enhanced_monitoring_with_its_own_role(stack, clients, region):
-    r = stack(region)
+def test_aurora_enhanced_monitoring_with_its_own_role(stack, clients, env, region):
+    r = stack(env, region)
     iam = clients("iam", "us-east-1")
     role_arns = {i["MonitoringRoleArn"] for i in r.instances}
     assert len(r.instances) == 2 and all(i["MonitoringInterval"] == 60 for i in r.instances)
     (role_arn,) = role_arns
     role_name = role_arn.rsplit("/", 1)[1]
-    assert ENV in role_name and region in role_name
+    assert env in role_name and region in role_name
     (trust,) = role_trust(clients, role_arn)
     assert trust["Principal"] == {"Service": "monitoring.rds.amazonaws.com"}
     attached = [p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName=role_name)["AttachedPolicies"]]
@@ -190,8 +266,8 @@ def test_aurora_enhanced_monitoring_with_its_own_role(stack, clients, region):
 
 
 @PER_REGION
-def test_aurora_performance_insights_encrypted_where_supported(stack, region):
-    r = stack(region)
+def test_aurora_performance_insights_encrypted_where_supported(stack, env, region):
+    r = stack(env, region)
     for instance in r.instances:
         if instance["DBInstanceClass"].startswith(("db.t2.", "db.t3.")):
             # Documented exception: Aurora MySQL has no Performance Insights on db.t2/db.t3 (dev).
@@ -201,34 +277,39 @@ def test_aurora_performance_insights_encrypted_where_supported(stack, region):
             assert instance["PerformanceInsightsKMSKeyId"] == r.key_arn
 
 
+# Spec: RDS event subscriptions to the region's topic, per source type.
+RDS_EVENT_CATEGORIES = {
+    "db-cluster": {"failure", "failover", "maintenance"},
+    "db-instance": {"failure", "failover", "maintenance", "configuration change"},
+    "db-parameter-group": {"configuration change"},
+    "db-security-group": {"configuration change", "failure"},
+}
+
+
 @PER_REGION
-def test_rds_event_subscriptions_to_the_alert_topic(stack, clients, region):
-    r = stack(region)
+@pytest.mark.parametrize("source_type", sorted(RDS_EVENT_CATEGORIES))
+def test_rds_event_subscription_to_the_alert_topic(stack, clients, env, region, source_type):
+    r = stack(env, region)
     subscriptions = clients("rds", region).describe_event_subscriptions()["EventSubscriptionsList"]
-    topic_arn = f"arn:aws:sns:{region}:{r.account}:tap-alerts-{ENV}-{region}"
-    ours = {s["SourceType"]: s for s in subscriptions if s["SnsTopicArn"] == topic_arn}
-    expected = {
-        "db-cluster": {"failure", "failover", "maintenance"},
-        "db-instance": {"failure", "failover", "maintenance", "configuration change"},
-        "db-parameter-group": {"configuration change"},
-        "db-security-group": {"configuration change", "failure"},
-    }
-    assert set(ours) == set(expected)
-    for source_type, subscription in ours.items():
-        assert subscription["Enabled"] is True and subscription["Status"] == "active"
-        assert expected[source_type] <= set(subscription["EventCategoriesList"])
-        # No source ids: every source of its type in the region, including ones added later.
-        assert subscription.get("SourceIdsList", []) == []
+    topic_arn = f"arn:aws:sns:{region}:{r.account}:tap-alerts-{env}-{region}"
+    ours = [s for s in subscriptions if s["SnsTopicArn"] == topic_arn]
+    assert sorted(s["SourceType"] for s in ours) == sorted(RDS_EVENT_CATEGORIES)  # one per source type
+    (subscription,) = [s for s in ours if s["SourceType"] == source_type]
+    assert subscription["CustSubscriptionId"] == f"tap-rds-events-{env}-{region}-{source_type}"
+    assert subscription["Enabled"] is True and subscription["Status"] == "active"
+    assert set(subscription["EventCategoriesList"]) == RDS_EVENT_CATEGORIES[source_type]
+    # No source ids: every source of its type in the region, including ones added later.
+    assert subscription.get("SourceIdsList", []) == []
 
 
 # ============================================================================================
 # Backups
 # ============================================================================================
 @PER_REGION
-def test_backup_vault_plan_and_selection(stack, clients, region):
-    r = stack(region)
+def test_backup_vault_plan_and_selection(stack, clients, env, region):
+    r = stack(env, region)
     backup = clients("backup", region)
-    table_arn = f"arn:aws:dynamodb:{region}:{r.account}:table/sessions-{ENV}"
+    table_arn = f"arn:aws:dynamodb:{region}:{r.account}:table/sessions-{env}"
     covering = []
     for plan in backup.list_backup_plans()["BackupPlansList"]:
         for selection in backup.list_backup_selections(BackupPlanId=plan["BackupPlanId"])["BackupSelectionsList"]:
@@ -244,7 +325,7 @@ def test_backup_vault_plan_and_selection(stack, clients, region):
     assert trust["Principal"] == {"Service": "backup.amazonaws.com"}
     (rule,) = backup.get_backup_plan(BackupPlanId=plan["BackupPlanId"])["BackupPlan"]["Rules"]
     assert rule["ScheduleExpression"].startswith("cron(") and rule["ScheduleExpression"].endswith("* * *)")  # daily
-    assert rule["Lifecycle"]["DeleteAfterDays"] == DEV_BACKUP_RETENTION_DAYS
+    assert rule["Lifecycle"]["DeleteAfterDays"] == r.expected.backup_retention_days
     vault = backup.describe_backup_vault(BackupVaultName=rule["TargetBackupVaultName"])
     assert vault["EncryptionKeyArn"] == r.key_arn
 
@@ -253,19 +334,70 @@ def test_backup_vault_plan_and_selection(stack, clients, region):
 # DynamoDB
 # ============================================================================================
 @PER_REGION
-def test_dynamodb_sessions_table_encrypted_with_pitr(stack, clients, region):
-    r = stack(region)
+def test_dynamodb_sessions_table_encrypted_with_pitr(stack, clients, env, region):
+    r = stack(env, region)
     dynamodb = clients("dynamodb", region)
     table = dynamodb.describe_table(TableName=r.outputs["dynamodb_table_name"])["Table"]
     assert table["SSEDescription"]["Status"] == "ENABLED" and table["SSEDescription"]["SSEType"] == "KMS"
     assert table["SSEDescription"]["KMSMasterKeyArn"] == r.key_arn
-    assert table["DeletionProtectionEnabled"] is DEV_DELETION_PROTECTION
+    assert table["DeletionProtectionEnabled"] is r.expected.deletion_protection
     assert table["GlobalTableVersion"] == "2019.11.21"
     for replica in table["Replicas"]:  # every other region's replica with that region's key
-        other = stack(replica["RegionName"])
+        other = stack(env, replica["RegionName"])
         assert replica["KMSMasterKeyId"] == other.key_arn
     backups = dynamodb.describe_continuous_backups(TableName=table["TableName"])["ContinuousBackupsDescription"]
     assert backups["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "ENABLED"
+
+
+# The deploy lock table lives in the primary region only (one per account and region, shared by the
+# environments whose primary it is); the other regions hold none.
+def lock_table(clients, r: Region) -> dict | None:
+    dynamodb = clients("dynamodb", r.name)
+    return LOCK_TABLE in dynamodb.list_tables()["TableNames"] and dynamodb.describe_table(TableName=LOCK_TABLE)["Table"]
+
+
+@PER_REGION
+def test_deploy_lock_table_encrypted_with_its_own_customer_managed_key(stack, clients, env, region):
+    r = stack(env, region)
+    table = lock_table(clients, r)
+    if region != r.expected.primary:
+        assert not table
+        return
+    sse = table["SSEDescription"]
+    assert (sse["Status"], sse["SSEType"]) == ("ENABLED", "KMS")
+    kms = clients("kms", region)
+    key = kms.describe_key(KeyId=LOCK_KEY_ALIAS)["KeyMetadata"]
+    assert sse["KMSMasterKeyArn"] == key["Arn"] and key["KeyManager"] == "CUSTOMER" and key["KeyState"] == "Enabled"
+    assert key["Arn"] != r.key_arn  # its own key: the lock is taken before any region's key exists
+    assert kms.get_key_rotation_status(KeyId=key["Arn"])["KeyRotationEnabled"] is True
+    policy = kms.get_key_policy(KeyId=key["Arn"], PolicyName="default")["Policy"]
+    assert wildcard_allow_actions(policy) == []
+    uses = [s for s in statements(policy) if "kms:Decrypt" in as_list(s["Action"])]
+    assert [condition_value(s, "kms:ViaService") for s in uses] == [f"dynamodb.{region}.amazonaws.com"]
+
+
+@PER_REGION
+def test_deploy_lock_table_point_in_time_recovery(stack, clients, env, region):
+    r = stack(env, region)
+    if region != r.expected.primary:
+        assert not lock_table(clients, r)
+        return
+    backups = clients("dynamodb", region).describe_continuous_backups(TableName=LOCK_TABLE)
+    status = backups["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"]
+    assert status == "ENABLED"
+
+
+@PER_REGION
+def test_deploy_lock_table_deletion_protection_in_staging_and_prod(stack, clients, env, region):
+    r = stack(env, region)
+    table = lock_table(clients, r)
+    if region != r.expected.primary:
+        assert not table
+        return
+    # dev does not turn it on; a run never turns it off, so the table dev shares with another environment
+    # of the account and region may have it (the emulator's us-east-1 also holds a prod deployment).
+    if r.expected.deletion_protection:
+        assert table["DeletionProtectionEnabled"] is True
 
 
 # ============================================================================================
@@ -279,9 +411,9 @@ def log_bucket_of(s3, bucket: str) -> str:
 
 
 @PER_REGION
-def test_s3_ownership_enforced_and_public_access_blocked(stack, clients, region):
+def test_s3_ownership_enforced_and_public_access_blocked(stack, clients, env, region):
     s3 = clients("s3", region)
-    data = stack(region).outputs["s3_bucket_name"]
+    data = stack(env, region).outputs["s3_bucket_name"]
     for bucket in (data, log_bucket_of(s3, data)):
         ownership = s3.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"]["Rules"]
         assert ownership == [{"ObjectOwnership": "BucketOwnerEnforced"}], bucket
@@ -291,8 +423,8 @@ def test_s3_ownership_enforced_and_public_access_blocked(stack, clients, region)
 
 
 @PER_REGION
-def test_s3_data_bucket_sse_kms_with_bucket_key(stack, clients, region):
-    r = stack(region)
+def test_s3_data_bucket_sse_kms_with_bucket_key(stack, clients, env, region):
+    r = stack(env, region)
     s3 = clients("s3", region)
     (rule,) = s3.get_bucket_encryption(Bucket=r.outputs["s3_bucket_name"])["ServerSideEncryptionConfiguration"]["Rules"]
     assert rule["ApplyServerSideEncryptionByDefault"] == {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": r.key_arn}
@@ -301,9 +433,9 @@ def test_s3_data_bucket_sse_kms_with_bucket_key(stack, clients, region):
 
 
 @PER_REGION
-def test_s3_access_logging_to_a_separate_encrypted_log_bucket(stack, clients, region):
+def test_s3_access_logging_to_a_separate_encrypted_log_bucket(stack, clients, env, region):
     s3 = clients("s3", region)
-    data = stack(region).outputs["s3_bucket_name"]
+    data = stack(env, region).outputs["s3_bucket_name"]
     logging = s3.get_bucket_logging(Bucket=data)["LoggingEnabled"]
     log_bucket = logging["TargetBucket"]
     assert log_bucket != data and logging["TargetPrefix"]
@@ -322,13 +454,13 @@ def test_s3_access_logging_to_a_separate_encrypted_log_bucket(stack, clients, re
     allows = [s for s in statements(s3.get_bucket_policy(Bucket=log_bucket)["Policy"]) if s["Effect"] == "Allow"]
     assert [s["Principal"] for s in allows] == [{"Service": "logging.s3.amazonaws.com"}]
     assert condition_value(allows[0], "aws:SourceArn") == f"arn:aws:s3:::{data}"
-    assert condition_value(allows[0], "aws:SourceAccount") == stack(region).account
+    assert condition_value(allows[0], "aws:SourceAccount") == stack(env, region).account
 
 
 @PER_REGION
-def test_s3_buckets_deny_requests_without_tls(stack, clients, region):
+def test_s3_buckets_deny_requests_without_tls(stack, clients, env, region):
     s3 = clients("s3", region)
-    data = stack(region).outputs["s3_bucket_name"]
+    data = stack(env, region).outputs["s3_bucket_name"]
     for bucket in (data, log_bucket_of(s3, data)):
         denies = [s for s in statements(s3.get_bucket_policy(Bucket=bucket)["Policy"]) if s["Effect"] == "Deny"]
         tls = [s for s in denies if condition_value(s, "aws:SecureTransport") == "false"]
@@ -338,12 +470,85 @@ def test_s3_buckets_deny_requests_without_tls(stack, clients, region):
         assert set(as_list(tls[0]["Resource"])) == {f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"}
 
 
+def partner_of(r: Region) -> str:
+    """The region whose data bucket this region's replicates to: the next of the inventory, the last's the first."""
+    ordered = list(PROD_STACK_REGIONS)
+    return ordered[(ordered.index(r.name) + 1) % len(ordered)]
+
+
+@PER_REGION
+def test_s3_data_bucket_replicates_to_the_partner_region_re_encrypted(stack, clients, env, region):
+    r = stack(env, region)
+    s3 = clients("s3", region)
+    bucket = r.outputs["s3_bucket_name"]
+    if not r.expected.replication:
+        with pytest.raises(s3.exceptions.ClientError, match="ReplicationConfigurationNotFoundError"):
+            s3.get_bucket_replication(Bucket=bucket)
+        return
+    partner = stack(env, partner_of(r))
+    config = s3.get_bucket_replication(Bucket=bucket)["ReplicationConfiguration"]
+    assert config["Role"] == f"arn:aws:iam::{r.account}:role/tap-s3-replication-{env}-{region}"
+    (rule,) = config["Rules"]
+    assert rule["Status"] == "Enabled" and rule["Filter"] == {"Prefix": ""}  # every object
+    assert rule["Destination"]["Bucket"] == f"arn:aws:s3:::{partner.outputs['s3_bucket_name']}"
+    # Re-encrypted with the destination region's key; SSE-KMS objects (all of them) are replicated.
+    assert rule["Destination"]["EncryptionConfiguration"] == {"ReplicaKmsKeyID": partner.key_arn}
+    assert rule["SourceSelectionCriteria"] == {"SseKmsEncryptedObjects": {"Status": "Enabled"}}
+    assert rule["DeleteMarkerReplication"] == {"Status": "Disabled"}  # deletes stay in their region
+    # S3 wants both ends versioned.
+    for end in (bucket, partner.outputs["s3_bucket_name"]):
+        assert clients("s3", region).get_bucket_versioning(Bucket=end)["Status"] == "Enabled"
+
+
+@PER_REGION
+def test_s3_replication_role_least_privilege(stack, clients, env, region):
+    r = stack(env, region)
+    iam = clients("iam", "us-east-1")
+    role_name = f"tap-s3-replication-{env}-{region}"
+    if not r.expected.replication:
+        with pytest.raises(iam.exceptions.NoSuchEntityException):
+            iam.get_role(RoleName=role_name)
+        return
+    partner = stack(env, partner_of(r))
+    bucket_arn, destination_arn = (f"arn:aws:s3:::{x.outputs['s3_bucket_name']}" for x in (r, partner))
+    (trust,) = role_trust(clients, f"arn:aws:iam::{r.account}:role/{role_name}")
+    assert trust["Principal"] == {"Service": "s3.amazonaws.com"} and trust["Action"] == "sts:AssumeRole"
+    assert condition_value(trust, "aws:SourceAccount") == r.account
+    assert condition_value(trust, "aws:SourceArn") == bucket_arn
+    assert iam.list_attached_role_policies(RoleName=role_name)["AttachedPolicies"] == []
+    (policy_name,) = iam.list_role_policies(RoleName=role_name)["PolicyNames"]
+    policy = iam.get_role_policy(RoleName=role_name, PolicyName=policy_name)["PolicyDocument"]
+    assert wildcard_allow_actions(policy) == []
+    granted = {}
+    for statement in statements(policy):
+        assert statement["Effect"] == "Allow"
+        for action in as_list(statement["Action"]):
+            granted.setdefault(action, set()).update(as_list(statement["Resource"]))
+    assert granted == {
+        "s3:GetReplicationConfiguration": {bucket_arn},
+        "s3:ListBucket": {bucket_arn},
+        "s3:GetObjectVersionForReplication": {f"{bucket_arn}/*"},
+        "s3:GetObjectVersionAcl": {f"{bucket_arn}/*"},
+        "s3:GetObjectVersionTagging": {f"{bucket_arn}/*"},
+        "s3:ReplicateObject": {f"{destination_arn}/*"},  # no s3:ReplicateDelete: delete markers stay
+        "s3:ReplicateTags": {f"{destination_arn}/*"},
+        "kms:Decrypt": {r.key_arn},
+        "kms:Encrypt": {partner.key_arn},
+    }
+    vias = {
+        condition_value(s, "kms:ViaService")
+        for s in statements(policy)
+        if s["Action"] in ("kms:Decrypt", "kms:Encrypt")
+    }
+    assert vias == {f"s3.{region}.amazonaws.com", f"s3.{partner.name}.amazonaws.com"}
+
+
 # ============================================================================================
 # Lambda
 # ============================================================================================
 @PER_REGION
-def test_lambda_runs_in_private_subnets_with_the_app_group(stack, clients, region):
-    r = stack(region)
+def test_lambda_runs_in_private_subnets_with_the_app_group(stack, clients, env, region):
+    r = stack(env, region)
     ec2 = clients("ec2", region)
     _public, private = subnet_tiers(ec2, r.vpc["VpcId"])
     config = r.function["VpcConfig"]
@@ -355,15 +560,15 @@ def test_lambda_runs_in_private_subnets_with_the_app_group(stack, clients, regio
 
 
 @PER_REGION
-def test_lambda_environment_encrypted_with_the_key(stack, region):
-    r = stack(region)
+def test_lambda_environment_encrypted_with_the_key(stack, env, region):
+    r = stack(env, region)
     assert r.function["Environment"]["Variables"]
     assert r.function["KMSKeyArn"] == r.key_arn
 
 
 @PER_REGION
-def test_lambda_failed_invocations_go_to_an_encrypted_queue(stack, clients, region):
-    r = stack(region)
+def test_lambda_failed_invocations_go_to_an_encrypted_queue(stack, clients, env, region):
+    r = stack(env, region)
     lam = clients("lambda", region)
     # The spec asks for both an on-failure destination and a dead-letter config, each the one queue.
     try:
@@ -391,10 +596,12 @@ def test_lambda_failed_invocations_go_to_an_encrypted_queue(stack, clients, regi
 
 
 @PER_REGION
-def test_lambda_reserved_concurrency_unset_by_default(stack, clients, region):
+def test_lambda_reserved_concurrency_unset_by_default(stack, clients, env, region):
     # Spec: configurable, unset by default (AWS keeps 100 of the account's concurrency unreserved; new accounts
     # often have a limit of 10, where any reservation fails).
-    concurrency = clients("lambda", region).get_function_concurrency(FunctionName=stack(region).function["FunctionArn"])
+    concurrency = clients("lambda", region).get_function_concurrency(
+        FunctionName=stack(env, region).function["FunctionArn"]
+    )
     assert "ReservedConcurrentExecutions" not in concurrency
 
 
@@ -402,15 +609,15 @@ def test_lambda_reserved_concurrency_unset_by_default(stack, clients, region):
 # KMS
 # ============================================================================================
 @PER_REGION
-def test_kms_key_customer_managed_with_rotation(stack, clients, region):
-    r = stack(region)
+def test_kms_key_customer_managed_with_rotation(stack, clients, env, region):
+    r = stack(env, region)
     kms = clients("kms", region)
     metadata = kms.describe_key(KeyId=r.key_arn)["KeyMetadata"]
     assert metadata["KeyManager"] == "CUSTOMER" and metadata["KeyState"] == "Enabled"
-    assert ENV in metadata["Description"] and region in metadata["Description"]
+    assert env in metadata["Description"] and region in metadata["Description"]
     assert kms.get_key_rotation_status(KeyId=r.key_arn)["KeyRotationEnabled"] is True
     aliases = kms.list_aliases(KeyId=metadata["KeyId"])["Aliases"]
-    assert [a["AliasName"] for a in aliases] == [f"alias/tap-{ENV}-{region}"]
+    assert [a["AliasName"] for a in aliases] == [f"alias/tap-{env}-{region}"]
     policy = kms.get_key_policy(KeyId=r.key_arn, PolicyName="default")["Policy"]
     assert wildcard_allow_actions(policy) == []
 
@@ -429,7 +636,12 @@ def stack_roles(clients, r: Region) -> dict[str, str]:
         for p in backup.list_backup_plans()["BackupPlansList"]
         for s in backup.list_backup_selections(BackupPlanId=p["BackupPlanId"])["BackupSelectionsList"]
     ]
-    return {
+    replication = (
+        {"s3.amazonaws.com": f"arn:aws:iam::{r.account}:role/tap-s3-replication-{r.env}-{r.name}"}
+        if r.expected.replication
+        else {}
+    )
+    return replication | {
         "lambda.amazonaws.com": r.function["Role"],
         "monitoring.rds.amazonaws.com": r.instances[0]["MonitoringRoleArn"],
         "vpc-flow-logs.amazonaws.com": flow_logs[0]["DeliverLogsPermissionArn"],
@@ -438,8 +650,8 @@ def stack_roles(clients, r: Region) -> dict[str, str]:
 
 
 @PER_REGION
-def test_trust_policies_require_this_source_account(stack, clients, region):
-    r = stack(region)
+def test_trust_policies_require_this_source_account(stack, clients, env, region):
+    r = stack(env, region)
     for service, role_arn in stack_roles(clients, r).items():
         trust = role_trust(clients, role_arn)
         assert [s["Principal"] for s in trust] == [{"Service": service}], role_arn
@@ -448,8 +660,8 @@ def test_trust_policies_require_this_source_account(stack, clients, region):
 
 
 @PER_REGION
-def test_monitoring_role_trust_limited_to_this_clusters_instances(stack, clients, region):
-    r = stack(region)
+def test_monitoring_role_trust_limited_to_this_clusters_instances(stack, clients, env, region):
+    r = stack(env, region)
     (trust,) = role_trust(clients, r.instances[0]["MonitoringRoleArn"])
     source_arn = condition_value(trust, "aws:SourceArn")
     assert source_arn == f"arn:aws:rds:{region}:{r.account}:db:{r.cluster['DBClusterIdentifier']}-*"
@@ -458,16 +670,16 @@ def test_monitoring_role_trust_limited_to_this_clusters_instances(stack, clients
 
 
 @PER_REGION
-def test_flow_log_role_trust_limited_to_this_accounts_flow_logs(stack, clients, region):
-    r = stack(region)
+def test_flow_log_role_trust_limited_to_this_accounts_flow_logs(stack, clients, env, region):
+    r = stack(env, region)
     (trust,) = role_trust(clients, stack_roles(clients, r)["vpc-flow-logs.amazonaws.com"])
     source_arn = condition_value(trust, "aws:SourceArn")
     assert source_arn and source_arn.startswith(f"arn:aws:ec2:{region}:{r.account}:vpc-flow-log/")
 
 
 @PER_REGION
-def test_lambda_role_least_privilege(stack, clients, region):
-    r = stack(region)
+def test_lambda_role_least_privilege(stack, clients, env, region):
+    r = stack(env, region)
     iam = clients("iam", "us-east-1")
     role = r.function["Role"].rsplit("/", 1)[1]
     attached = {p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]}
@@ -492,8 +704,8 @@ def test_lambda_role_least_privilege(stack, clients, region):
 # Network
 # ============================================================================================
 @PER_REGION
-def test_network_acls_deny_admin_ports_and_limit_private_subnets(stack, clients, region):
-    r = stack(region)
+def test_network_acls_deny_admin_ports_and_limit_private_subnets(stack, clients, env, region):
+    r = stack(env, region)
     ec2 = clients("ec2", region)
     public, private = subnet_tiers(ec2, r.vpc["VpcId"])
     acls = ec2.describe_network_acls(Filters=[{"Name": "vpc-id", "Values": [r.vpc["VpcId"]]}])["NetworkAcls"]
@@ -511,7 +723,7 @@ def test_network_acls_deny_admin_ports_and_limit_private_subnets(stack, clients,
     public_entries = by_subnet[next(iter(public))]["Entries"]
     assert nacl_verdict(public_entries, False, INTERNET, "tcp", 443) == "allow"
     private_entries = by_subnet[next(iter(private))]["Entries"]
-    assert nacl_verdict(private_entries, False, vpc_host, "tcp", 3306) == "allow"
+    assert nacl_verdict(private_entries, False, vpc_host, "tcp", r.expected.port) == "allow"
     for port in (80, 443, 1023):
         assert nacl_verdict(private_entries, False, INTERNET, "tcp", port) == "deny"
     assert nacl_verdict(private_entries, False, INTERNET, "udp", 53) == "deny"
@@ -526,8 +738,8 @@ def test_network_acls_deny_admin_ports_and_limit_private_subnets(stack, clients,
 
 
 @PER_REGION
-def test_default_network_acl_admits_nothing(stack, clients, region):
-    filters = [{"Name": "vpc-id", "Values": [stack(region).vpc["VpcId"]]}, {"Name": "default", "Values": ["true"]}]
+def test_default_network_acl_admits_nothing(stack, clients, env, region):
+    filters = [{"Name": "vpc-id", "Values": [stack(env, region).vpc["VpcId"]]}, {"Name": "default", "Values": ["true"]}]
     (acl,) = clients("ec2", region).describe_network_acls(Filters=filters)["NetworkAcls"]
     # Only the fixed deny-all rules (32767, 32768 for IPv6) are left; no subnet uses the ACL.
     assert [e for e in acl["Entries"] if e["RuleNumber"] < 32767] == []
@@ -535,10 +747,10 @@ def test_default_network_acl_admits_nothing(stack, clients, region):
 
 
 @PER_REGION
-def test_default_security_group_admits_nothing(stack, clients, region):
+def test_default_security_group_admits_nothing(stack, clients, env, region):
     ec2 = clients("ec2", region)
     filters = [
-        {"Name": "vpc-id", "Values": [stack(region).vpc["VpcId"]]},
+        {"Name": "vpc-id", "Values": [stack(env, region).vpc["VpcId"]]},
         {"Name": "group-name", "Values": ["default"]},
     ]
     (group,) = ec2.describe_security_groups(Filters=filters)["SecurityGroups"]
@@ -546,20 +758,20 @@ def test_default_security_group_admits_nothing(stack, clients, region):
 
 
 @PER_REGION
-def test_vpc_flow_logs_to_an_encrypted_log_group(stack, clients, region):
-    r = stack(region)
+def test_vpc_flow_logs_to_an_encrypted_log_group(stack, clients, env, region):
+    r = stack(env, region)
     (flow_log,) = clients("ec2", region).describe_flow_logs(
         Filters=[{"Name": "resource-id", "Values": [r.vpc["VpcId"]]}]
     )["FlowLogs"]
     assert flow_log["TrafficType"] == "ALL" and flow_log["FlowLogStatus"] == "ACTIVE"
     assert flow_log["LogDestinationType"] == "cloud-watch-logs"
     (group,) = clients("logs", region).describe_log_groups(logGroupNamePrefix=flow_log["LogGroupName"])["logGroups"]
-    assert group["kmsKeyId"] == r.key_arn and group["retentionInDays"] == DEV_LOG_RETENTION_DAYS
+    assert group["kmsKeyId"] == r.key_arn and group["retentionInDays"] == r.expected.log_retention_days
 
 
 @PER_REGION
-def test_gateway_endpoint_policies_allow_only_this_stacks_bucket_and_table(stack, clients, region):
-    r = stack(region)
+def test_gateway_endpoint_policies_allow_only_this_stacks_bucket_and_table(stack, clients, env, region):
+    r = stack(env, region)
     ec2 = clients("ec2", region)
     _public, private = subnet_tiers(ec2, r.vpc["VpcId"])
     endpoints = ec2.describe_vpc_endpoints(Filters=[{"Name": "vpc-id", "Values": [r.vpc["VpcId"]]}])["VpcEndpoints"]
@@ -596,8 +808,8 @@ def test_gateway_endpoint_policies_allow_only_this_stacks_bucket_and_table(stack
 # API
 # ============================================================================================
 @PER_REGION
-def test_api_routes_require_authorization(stack, clients, region):
-    api_id = stack(region).outputs["api_gateway_endpoint"].split("//")[1].split(".")[0]
+def test_api_routes_require_authorization(stack, clients, env, region):
+    api_id = stack(env, region).outputs["api_gateway_endpoint"].split("//")[1].split(".")[0]
     apigw = clients("apigatewayv2", region)
     routes = apigw.get_routes(ApiId=api_id)["Items"]
     assert "POST /process" in {r["RouteKey"] for r in routes}
@@ -611,8 +823,8 @@ def test_api_routes_require_authorization(stack, clients, region):
 
 
 @PER_REGION
-def test_api_stage_throttled_with_encrypted_access_logs(stack, clients, region):
-    r = stack(region)
+def test_api_stage_throttled_with_encrypted_access_logs(stack, clients, env, region):
+    r = stack(env, region)
     api_id = r.outputs["api_gateway_endpoint"].split("//")[1].split(".")[0]
     stage_name = r.outputs["api_gateway_endpoint"].rsplit("/", 1)[1]
     stage = clients("apigatewayv2", region).get_stage(ApiId=api_id, StageName=stage_name)
@@ -626,24 +838,24 @@ def test_api_stage_throttled_with_encrypted_access_logs(stack, clients, region):
 # ============================================================================================
 # SNS
 # ============================================================================================
-def alert_topic(stack, clients, region) -> tuple[str, dict]:
-    r = stack(region)
-    arn = f"arn:aws:sns:{region}:{r.account}:tap-alerts-{ENV}-{region}"
+def alert_topic(stack, clients, env, region) -> tuple[str, dict]:
+    r = stack(env, region)
+    arn = f"arn:aws:sns:{region}:{r.account}:tap-alerts-{env}-{region}"
     return arn, clients("sns", region).get_topic_attributes(TopicArn=arn)["Attributes"]
 
 
 @PER_REGION
-def test_alert_topic_encrypted_with_the_key_and_used_by_every_alarm(stack, clients, region):
-    arn, attributes = alert_topic(stack, clients, region)
-    assert attributes.get("KmsMasterKeyId") == stack(region).key_arn
-    alarms = clients("cloudwatch", region).describe_alarms(AlarmNamePrefix=f"tap-{ENV}-{region}-")["MetricAlarms"]
+def test_alert_topic_encrypted_with_the_key_and_used_by_every_alarm(stack, clients, env, region):
+    arn, attributes = alert_topic(stack, clients, env, region)
+    assert attributes.get("KmsMasterKeyId") == stack(env, region).key_arn
+    alarms = clients("cloudwatch", region).describe_alarms(AlarmNamePrefix=f"tap-{env}-{region}-")["MetricAlarms"]
     assert len(alarms) >= 4 and all(alarm["AlarmActions"] == [arn] for alarm in alarms)
 
 
 @PER_REGION
-def test_alert_topic_policy_allows_only_cloudwatch_rds_events_and_this_account(stack, clients, region):
-    r = stack(region)
-    arn, attributes = alert_topic(stack, clients, region)
+def test_alert_topic_policy_allows_only_cloudwatch_rds_events_and_this_account(stack, clients, env, region):
+    r = stack(env, region)
+    arn, attributes = alert_topic(stack, clients, env, region)
     publishers = {}
     for statement in statements(attributes["Policy"]):
         assert statement["Effect"] == "Allow"
@@ -666,17 +878,171 @@ def test_alert_topic_policy_allows_only_cloudwatch_rds_events_and_this_account(s
 # ============================================================================================
 # Logs
 # ============================================================================================
+# Every kind of log group the stack writes, by the name of its region's group.
+LOG_GROUPS = {
+    "lambda": "/aws/lambda/data-processor-{env}-{region}",
+    "api-access": "/tap/{env}/{region}/api-access",
+    "vpc-flow-logs": "/tap/{env}/{region}/vpc-flow-logs",
+}
+
+
 @PER_REGION
-def test_every_log_group_of_the_stack_is_encrypted_with_the_key(stack, clients, region):
-    r = stack(region)
-    logs = clients("logs", region)
-    names = [
-        f"/aws/lambda/{r.function['FunctionName']}",
-        f"/tap/{ENV}/{region}/api-access",
-        f"/tap/{ENV}/{region}/vpc-flow-logs",
+@pytest.mark.parametrize("kind", sorted(LOG_GROUPS))
+def test_log_group_encrypted_with_the_key_and_kept_the_environments_retention(stack, clients, env, region, kind):
+    r = stack(env, region)
+    name = LOG_GROUPS[kind].format(env=env, region=region)
+    groups = clients("logs", region).describe_log_groups(logGroupNamePrefix=name)["logGroups"]
+    (group,) = [g for g in groups if g["logGroupName"] == name]
+    assert group["kmsKeyId"] == r.key_arn
+    # Spec: 14 days in dev, 90 in staging, 365 in prod (the foundational baseline asks at least 365 there).
+    assert group["retentionInDays"] == r.expected.log_retention_days
+
+
+# ============================================================================================
+# Drift: a change behind the tool's back, one representative of every control family
+# ============================================================================================
+DRIFT_REGION = "ca-west-1"  # a secondary region of the prod stack
+PRIMARY = EXPECTED["prod"].primary
+
+
+def drift_everything(clients, account: str) -> None:
+    """Undo one control of every family of the prod stack, as someone with console access might."""
+    region = DRIFT_REGION
+    ec2 = clients("ec2", region)
+    vpc_id = ec2.describe_vpcs(Filters=[{"Name": "tag:Name", "Values": [f"tap-prod-{region}"]}])["Vpcs"][0]["VpcId"]
+    in_vpc = {"Name": "vpc-id", "Values": [vpc_id]}
+    # network: the default ACL admits everything again; the table endpoint admits any account's principals.
+    (acl,) = ec2.describe_network_acls(Filters=[in_vpc, {"Name": "default", "Values": ["true"]}])["NetworkAcls"]
+    ec2.create_network_acl_entry(
+        NetworkAclId=acl["NetworkAclId"], RuleNumber=100, Protocol="-1", RuleAction="allow", Egress=False,
+        CidrBlock="0.0.0.0/0",
+    )  # fmt: skip
+    (endpoint,) = [
+        e
+        for e in ec2.describe_vpc_endpoints(Filters=[in_vpc])["VpcEndpoints"]
+        if e["ServiceName"].endswith(".dynamodb")
     ]
-    for name in names:
-        groups = logs.describe_log_groups(logGroupNamePrefix=name)["logGroups"]
-        (group,) = [g for g in groups if g["logGroupName"] == name]
-        assert group["kmsKeyId"] == r.key_arn, name
-        assert group["retentionInDays"] == DEV_LOG_RETENTION_DAYS, name
+    policy = document(endpoint["PolicyDocument"])
+    for statement in policy["Statement"]:
+        statement.pop("Condition", None)
+    ec2.modify_vpc_endpoint(VpcEndpointId=endpoint["VpcEndpointId"], PolicyDocument=json.dumps(policy))
+    # deploy lock table (primary region): no point-in-time recovery, no deletion protection.
+    dynamodb = clients("dynamodb", PRIMARY)
+    dynamodb.update_continuous_backups(
+        TableName=LOCK_TABLE, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": False}
+    )
+    dynamodb.update_table(TableName=LOCK_TABLE, DeletionProtectionEnabled=False)
+    # access-log bucket: versioning suspended, its lifecycle removed.
+    s3 = clients("s3", region)
+    logs_bucket, data_bucket = f"tap-logs-prod-{region}-{account}", f"tap-data-prod-{region}-{account}"
+    s3.put_bucket_versioning(Bucket=logs_bucket, VersioningConfiguration={"Status": "Suspended"})
+    s3.delete_bucket_lifecycle(Bucket=logs_bucket)
+    # replication: delete markers replicated too.
+    replication = s3.get_bucket_replication(Bucket=data_bucket)["ReplicationConfiguration"]
+    replication["Rules"][0]["DeleteMarkerReplication"] = {"Status": "Enabled"}
+    s3.put_bucket_replication(Bucket=data_bucket, ReplicationConfiguration=replication)
+    # RDS events: instance configuration changes no longer notified, security group events not at all.
+    rds = clients("rds", region)
+    rds.modify_event_subscription(
+        SubscriptionName=f"tap-rds-events-prod-{region}-db-instance", EventCategories=["failure"]
+    )
+    rds.delete_event_subscription(SubscriptionName=f"tap-rds-events-prod-{region}-db-security-group")
+    # log retention: 30 days instead of 365, in every kind of group.
+    for name in LOG_GROUPS.values():
+        clients("logs", region).put_retention_policy(
+            logGroupName=name.format(env="prod", region=region), retentionInDays=30
+        )
+    # Lambda: no dead-letter queue, no on-failure destination.
+    function = f"data-processor-prod-{region}"
+    clients("lambda", region).update_function_configuration(FunctionName=function, DeadLetterConfig={"TargetArn": ""})
+    clients("lambda", region).put_function_event_invoke_config(FunctionName=function, DestinationConfig={})
+    # database port: the db group admits the default port; the global database's secret names it.
+    (db_group,) = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": [f"tap-db-prod-{region}"]}])[
+        "SecurityGroups"
+    ]
+    (rule,) = db_group["IpPermissions"]
+    pairs = [{"GroupId": p["GroupId"]} for p in rule["UserIdGroupPairs"]]
+    ec2.revoke_security_group_ingress(GroupId=db_group["GroupId"], IpPermissions=[rule])
+    ec2.authorize_security_group_ingress(
+        GroupId=db_group["GroupId"],
+        IpPermissions=[{"IpProtocol": "tcp", "FromPort": 3306, "ToPort": 3306, "UserIdGroupPairs": pairs}],
+    )
+    secrets = clients("secretsmanager", PRIMARY)
+    name = "tap/aurora-global-prod/master"
+    fields = json.loads(secrets.get_secret_value(SecretId=name)["SecretString"])
+    secrets.put_secret_value(SecretId=name, SecretString=json.dumps(dict(fields, port=3306)))
+
+
+# family -> (where the drift report names it, what it says); lines are "<where> | <task> | <change>".
+DRIFT_REPORTED = {
+    "default network ACL": [
+        (DRIFT_REGION, f"network ACL of VPC tap-prod-{DRIFT_REGION}: remove rule 100 ingress allow all 0.0.0.0/0"),
+    ],
+    "gateway endpoint policy": [
+        (DRIFT_REGION, f"gateway endpoint tap-prod-{DRIFT_REGION}-dynamodb-endpoint: policy statements changed")
+    ],
+    "deploy lock table": [
+        (f"{PRIMARY} (controller)", f"lock table {LOCK_TABLE}: point-in-time recovery false -> true"),
+        (f"{PRIMARY} (controller)", f"lock table {LOCK_TABLE}: deletion protection false -> true"),
+    ],
+    "access-log bucket": [
+        (DRIFT_REGION, f"bucket tap-logs-prod-{DRIFT_REGION}-123456789012: versioning Suspended -> Enabled"),
+        (DRIFT_REGION, f"bucket tap-logs-prod-{DRIFT_REGION}-123456789012: lifecycle rules none -> expire-access-logs"),
+    ],
+    "replication": [
+        (DRIFT_REGION, f"bucket tap-data-prod-{DRIFT_REGION}-123456789012: replication with delete markers to "),
+    ],
+    "RDS event subscriptions": [
+        (DRIFT_REGION, f"tap-rds-events-prod-{DRIFT_REGION}-db-instance: event categories ['failure'] -> "),
+        (DRIFT_REGION, f"create RDS event subscription tap-rds-events-prod-{DRIFT_REGION}-db-security-group"),
+    ],
+    "log retention": [
+        (DRIFT_REGION, f"log group {name.format(env='prod', region=DRIFT_REGION)}: retention days 30 -> 365")
+        for name in LOG_GROUPS.values()
+    ],
+    "Lambda failure queue": [
+        (DRIFT_REGION, f"function data-processor-prod-{DRIFT_REGION}: dead-letter queue none -> arn:aws:sqs:"),
+        (DRIFT_REGION, f"function data-processor-prod-{DRIFT_REGION}: on-failure destination none -> arn:aws:sqs:"),
+    ],
+    "database port": [
+        (DRIFT_REGION, f"security group tap-db-prod-{DRIFT_REGION}: revoke ingress tcp 3306 "),
+        (DRIFT_REGION, f"security group tap-db-prod-{DRIFT_REGION}: authorize ingress tcp 3307 "),
+        (PRIMARY, "secret tap/aurora-global-prod/master: port 3306 -> 3307"),
+    ],
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def drift_runs(prod_stack, clients, emulator_url, stack):
+    """The prod stack drifted in every family, compared (drift.yml, check mode), repaired, compared again."""
+    stack("prod", DRIFT_REGION)  # the other tests' view of the stack, read before it drifts
+    account = clients("sts", "us-east-1").get_caller_identity()["Account"]
+    drift_everything(clients, account)
+    mark = control.last_call_seq(emulator_url)
+    drifted = prod_stack["playbook"]("playbooks/drift.yml", "--check", "--diff")
+    ours = set(PROD_STACK_REGIONS) | {"us-east-1"}  # IAM's calls go to us-east-1
+    writes = [c for c in control.write_calls(emulator_url, mark) if c["region"] in ours]
+    repair = prod_stack["playbook"]("site.yml")
+    again = prod_stack["playbook"]("playbooks/drift.yml", "--check", "--diff")
+    return {"drifted": drifted, "writes": writes, "repair": repair, "again": again}
+
+
+@pytest.mark.parametrize("family", sorted(DRIFT_REPORTED))
+def test_drift_of_each_control_family_is_reported_in_check_mode(drift_runs, family):
+    drifted = drift_runs["drifted"]
+    assert drifted.rc != 0, drifted.output[-3000:]
+    report = drifted.output.split("Drift in ", 1)[1].split("Origin:", 1)[0]
+    lines = report.splitlines()
+    for where, change in DRIFT_REPORTED[family]:
+        assert [line for line in lines if line.strip().startswith(f"{where} | ") and change in line], (change, report)
+
+
+def test_drift_check_writes_nothing_and_site_repairs_every_family(drift_runs):
+    assert drift_runs["writes"] == []  # check mode: compared, never changed
+    repair = drift_runs["repair"]
+    assert repair.rc == 0, repair.output[-6000:]
+    assert repair.recap()[DRIFT_REGION]["changed"] > 0 and repair.recap()[PRIMARY]["changed"] > 0
+    again = drift_runs["again"]
+    assert again.rc == 0 and "No drift: every managed resource matches the declared state" in again.output, (
+        again.output[-4000:]
+    )

@@ -1,4 +1,4 @@
-"""Security regression: nothing insecure anywhere in the deployed dev stack.
+"""Security regression: nothing insecure anywhere in the deployed dev and prod stacks.
 
 The scanner (security_scan.py) lists EVERY resource of the scanned kinds in the dev stack's
 regions (IAM and S3 listings are global), not only the names the roles are expected to create. A
@@ -13,7 +13,13 @@ bucket, key, topic, queue, function, endpoint policies; Deny may use wildcards),
 0.0.0.0/0 or ::/0 other than TCP 80/443, a bucket that is not fully public-access-blocked or has a
 public ACL/policy, an unencrypted store (S3 default encryption, DynamoDB SSE-KMS with replicas, RDS
 storage, SQS/SNS KMS, log groups KMS, secrets with a customer managed key, backup vaults, Lambda
-environment) and an API route without AWS_IAM or JWT authorization.
+environment) and an API route without AWS_IAM or JWT authorization; and on what a foundational-security
+scan asks of the environment (security_scan.Baseline: dev's, prod's): a default network ACL that allows
+anything, an endpoint policy any account's principals may use, a table without point-in-time recovery,
+deletion protection (staging, prod) or a customer managed key, a bucket without versioning or lifecycle, a
+data bucket without cross-region replication (prod), a region whose databases' critical RDS events reach
+no topic, logs kept shorter than the environment's retention, a database on its engine's default port
+(staging, prod), a function without dead-letter queue or on-failure destination.
 
 test_scanner_flags_a_deliberately_insecure_stack proves the scan sees each of those through the
 emulator's real responses (a scan that silently sees nothing would pass everything).
@@ -28,8 +34,8 @@ import uuid
 import zipfile
 
 import pytest
-from integration.security_scan import StackScope, scan
 from integration.helpers import log_bucket
+from integration.security_scan import Baseline, StackScope, scan
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dev_stack")]
 
@@ -50,6 +56,8 @@ REGIONAL_KINDS = (
     "secret",
     "s3_bucket",
     "backup_vault",
+    "network_acl",
+    "rds_event_subscription",
 )
 # A region no other test uses, for the deliberately insecure resources.
 CANARY_REGION = "eu-south-2"
@@ -61,33 +69,45 @@ def clients(aws):
     return functools.lru_cache(maxsize=None)(aws)
 
 
-@pytest.fixture(scope="module")
-def stack_report(dev_stack, clients):
-    regions = sorted(dev_stack["outputs"]["regions"])
-    first = dev_stack["outputs"]["regions"][regions[0]]
+ENVIRONMENTS = ("dev", "prod")
+
+
+@pytest.fixture(scope="module", params=ENVIRONMENTS)
+def stack_report(request, clients):
+    """(environment, deployed stack, scan report) of the dev stack and of the prod stack, each with its baseline."""
+    env = request.param
+    deployed = request.getfixturevalue(f"{env}_stack")
+    regions = sorted(deployed["outputs"]["regions"])
+    first = deployed["outputs"]["regions"][regions[0]]
     vpc = clients("ec2", regions[0]).describe_vpcs(VpcIds=[first["vpc_id"]])["Vpcs"][0]
     vpc_tags = {t["Key"]: t["Value"] for t in vpc["Tags"]}
     scope = StackScope(tags={k: vpc_tags[k] for k in SCOPE_TAG_KEYS})
-    return regions, scan(clients, regions, scope)
+    return env, deployed, scan(clients, regions, scope, Baseline.for_environment(env))
 
 
 def test_deployed_stack_has_no_security_regression(stack_report):
-    _regions, report = stack_report
+    _env, _deployed, report = stack_report
     assert not report.findings, "\n".join(map(str, report.findings)) + "\n" + report.summary()
 
 
-def test_scan_covered_the_whole_stack(stack_report, dev_stack):
-    regions, report = stack_report
+def test_scan_covered_the_whole_stack(stack_report):
+    env, deployed, report = stack_report
+    regions = deployed["outputs"]["regions"]
     for kind in REGIONAL_KINDS:
         assert len(report.scanned[kind]) >= len(regions), f"{kind}: {report.summary()}"
     # Roles are found through their tags or through the resources that use them.
     assert len(report.scanned["iam_role"]) >= 4 * len(regions), report.summary()
-    for region, outputs in dev_stack["outputs"]["regions"].items():
+    # Four RDS event subscriptions per region, and the deploy lock table of the primary region.
+    assert len(report.scanned["rds_event_subscription"]) == 4 * len(regions), report.summary()
+    if env == "prod":
+        assert any(arn.endswith(":table/tap-deploy-locks") for arn in report.scanned["dynamodb_table"])
+    for region, outputs in regions.items():
         assert outputs["lambda_function_arn"] in report.scanned["lambda_function"]
         assert outputs["s3_bucket_name"] in report.scanned["s3_bucket"]
-        assert log_bucket("dev", region) in report.scanned["s3_bucket"]
+        assert log_bucket(env, region) in report.scanned["s3_bucket"]
         assert any(outputs["kms_key_id"] in arn for arn in report.scanned["kms_key"])
-        for group in (f"/aws/lambda/data-processor-dev-{region}", f"/tap/dev/{region}/vpc-flow-logs"):
+        for group in ("/aws/lambda/data-processor-{}-{}", "/tap/{}/{}/vpc-flow-logs", "/tap/{}/{}/api-access"):
+            group = group.format(env, region)
             assert group in report.scanned["log_group"], group
         api_id = outputs["api_gateway_endpoint"].split("//")[1].split(".")[0]
         assert any(label.startswith(api_id) for label in report.scanned["http_api"])
@@ -158,6 +178,7 @@ def insecure_stack(clients):
     queue_url = sqs.create_queue(QueueName=name, tags={"Canary": marker})["QueueUrl"]
     logs = clients("logs", region)
     logs.create_log_group(logGroupName=f"/canary/{marker}", tags={"Canary": marker})
+    logs.put_retention_policy(logGroupName=f"/canary/{marker}", retentionInDays=7)
     secrets = clients("secretsmanager", region)
     secrets.create_secret(Name=name, SecretString="not-a-real-secret", Tags=tags)
     iam = clients("iam", "us-east-1")
@@ -272,11 +293,28 @@ def test_scanner_flags_a_deliberately_insecure_stack(insecure_stack, clients):
         ("public-principal", "iam_role_trust"),
         ("wildcard-action", "iam_role_inline"),
         ("wildcard-action", "iam_policy"),
+        # What the foundational baseline asks (the canary is judged as prod):
+        ("default-nacl", "network_acl"),  # a new VPC's default ACL allows everything
+        ("endpoint-principal", "vpc_endpoint"),
+        ("recovery", "dynamodb_table"),
+        ("bucket-versioning", "s3_bucket"),
+        ("bucket-lifecycle", "s3_bucket"),
+        ("replication", "s3_bucket"),
+        ("rds-events", "rds_event_subscriptions"),
+        ("log-retention", "log_group"),
+        ("default-port", "rds_cluster"),
+        ("lambda-failures", "lambda_function"),
     }
     assert expected <= found, f"not flagged: {sorted(expected - found)}\n{report.summary()}"
     bucket_problems = {f.detail for f in report.findings if f.kind == "s3_bucket" and f.rule == "public-bucket"}
     assert {"no public access block", "statement 0: Allow for any principal, no condition"} <= bucket_problems
     assert any("AllUsers" in p for p in bucket_problems), bucket_problems
+    recovery = {f.detail for f in report.findings if f.rule == "recovery"}
+    assert recovery == {"point-in-time recovery off", "deletion protection off"}
+    failures = {f.detail for f in report.findings if f.rule == "lambda-failures"}
+    assert failures == {"no dead-letter queue", "no on-failure destination"}
+    events = sorted(f.detail.split(":")[0] for f in report.findings if f.rule == "rds-events")
+    assert events == ["db-cluster", "db-instance", "db-parameter-group", "db-security-group"]
     # Only the open SSH rule: HTTPS from anywhere is allowed.
     assert [f.detail for f in report.findings if f.kind == "security_group"] == ["ingress tcp 22-22 from 0.0.0.0/0"]
     # Only the canary was judged: whatever else the emulator holds was skipped as foreign.

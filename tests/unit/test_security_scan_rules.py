@@ -32,6 +32,30 @@ def ingress(protocol, low, high, cidr="0.0.0.0/0", v6=False):
     return [permission]
 
 
+def acl_entry(number, action, egress=False):
+    return {"RuleNumber": number, "Protocol": "-1", "RuleAction": action, "Egress": egress, "CidrBlock": "0.0.0.0/0"}
+
+
+def replication_rule(status="Enabled", markers=False):
+    return {
+        "ID": "r",
+        "Status": status,
+        "Destination": {"Bucket": "arn:aws:s3:::partner"},
+        "DeleteMarkerReplication": {"Status": "Enabled" if markers else "Disabled"},
+    }
+
+
+def table_with_pitr(status, protected):
+    return {
+        "DeletionProtectionEnabled": protected,
+        "ContinuousBackupsDescription": {"PointInTimeRecoveryDescription": {"PointInTimeRecoveryStatus": status}},
+    }
+
+
+def subscription(source_type, categories):
+    return {"SourceType": source_type, "EventCategoriesList": sorted(categories), "Enabled": True}
+
+
 # rule name -> (inputs that must produce problems, inputs that must not)
 EXAMPLES = {
     "wildcard_allow_actions": (
@@ -195,6 +219,79 @@ EXAMPLES = {
             {"httpMethod": "GET", "authorizationType": "NONE", "apiKeyRequired": True},
         ],
     ),
+    "default_network_acl_gaps": (
+        [
+            {"Entries": [acl_entry(100, "allow"), acl_entry(32767, "deny")]},  # AWS's default ACL of a new VPC
+            {"Entries": [acl_entry(100, "allow", egress=True)]},
+        ],
+        [{"Entries": [acl_entry(32767, "deny"), acl_entry(32767, "deny", egress=True)]}, {"Entries": []}],
+    ),
+    "endpoint_principal_gaps": (
+        [
+            policy(allow("dynamodb:GetItem", Principal="*")),
+            policy(allow("s3:GetObject", Principal="*", Condition={"StringEquals": {"aws:ResourceAccount": "1"}})),
+            json.dumps(policy(allow("s3:GetObject", Principal={"AWS": "*"}))),
+        ],
+        [
+            policy(allow("s3:GetObject", Principal="*", Condition={"StringEquals": {"aws:PrincipalAccount": "1"}})),
+            policy(allow("s3:GetObject", Principal="*", Condition={"StringEquals": {"aws:PrincipalOrgID": "o-1"}})),
+            policy({"Effect": "Deny", "Principal": "*", "Action": "s3:PutObject", "Resource": "*"}),
+        ],
+    ),
+    "bucket_versioning_gaps": ([None, {}, {"Status": "Suspended"}], [{"Status": "Enabled"}]),
+    "bucket_lifecycle_gaps": (
+        [
+            None,
+            [],
+            [{"ID": "off", "Status": "Disabled", "Expiration": {"Days": 90}}],
+            [{"ID": "abort", "Status": "Enabled", "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 7}}],
+        ],
+        [
+            [{"ID": "x", "Status": "Enabled", "Expiration": {"Days": 90}}],
+            [{"ID": "v", "Status": "Enabled", "NoncurrentVersionExpiration": {"NoncurrentDays": 30}}],
+        ],
+    ),
+    "bucket_replication_gaps": (
+        [None, {"Rules": []}, {"Rules": [replication_rule("Disabled")]}, {"Rules": [replication_rule(markers=True)]}],
+        [{"Rules": [replication_rule()]}],
+    ),
+    "customer_key_gaps": (
+        [{"Arn": "arn:aws:kms:r:1:key/aws", "KeyManager": "AWS"}, {"KeyId": "k"}],
+        [{"Arn": "arn:aws:kms:r:1:key/k", "KeyManager": "CUSTOMER"}],
+    ),
+    "table_recovery_gaps": (
+        [
+            {"DeletionProtectionEnabled": True},
+            table_with_pitr("DISABLED", protected=True),
+            table_with_pitr("ENABLED", protected=False),
+        ],
+        [table_with_pitr("ENABLED", protected=True)],
+    ),
+    "default_port_gaps": (
+        [{"Engine": "aurora-mysql", "Port": 3306}, {"Engine": "aurora-postgresql", "Port": 5432}],
+        [{"Engine": "aurora-mysql", "Port": 3307}, {"Engine": "aurora-postgresql", "Port": 5433}],
+    ),
+    "rds_event_subscription_gaps": (
+        [
+            [],
+            [subscription(t, c) for t, c in scan.RDS_EVENT_CATEGORIES.items() if t != "db-security-group"],
+            [subscription(t, c - {"configuration change"}) for t, c in scan.RDS_EVENT_CATEGORIES.items()],
+            [dict(subscription(t, c), Enabled=False) for t, c in scan.RDS_EVENT_CATEGORIES.items()],
+        ],
+        [
+            [subscription(t, c) for t, c in scan.RDS_EVENT_CATEGORIES.items()],
+            [subscription(t, set()) for t in scan.RDS_EVENT_CATEGORIES],  # no categories: every event
+        ],
+    ),
+    "log_retention_gaps": (
+        [{"logGroupName": "g", "retentionInDays": 90}, {"logGroupName": "g", "retentionInDays": 14}],
+        [{"logGroupName": "g", "retentionInDays": 365}, {"logGroupName": "g", "retentionInDays": 3653}, {}],
+    ),
+    "dead_letter_gaps": ([{}, {"DeadLetterConfig": {}}], [{"DeadLetterConfig": {"TargetArn": "arn:aws:sqs:r:1:q"}}]),
+    "on_failure_destination_gaps": (
+        [None, {"DestinationConfig": {}}, {"DestinationConfig": {"OnSuccess": {"Destination": "q"}}}],
+        [{"DestinationConfig": {"OnFailure": {"Destination": "arn:aws:sqs:r:1:q"}}}],
+    ),
 }
 
 
@@ -315,3 +412,18 @@ def test_report_summary_names_scanned_skipped_and_unverified():
         "scanned: s3_bucket=1; skipped as foreign: iam_role=2; unverified: backup vault access policies"
     )
     assert str(report.findings[0]) == "[public-bucket] s3_bucket b (us-east-1): no public access block"
+
+
+def test_environment_baselines_follow_the_spec():
+    dev, staging, prod = (scan.Baseline.for_environment(e) for e in ("dev", "staging", "prod"))
+    assert (dev.log_retention_days, staging.log_retention_days, prod.log_retention_days) == (14, 90, 365)
+    assert (dev.deletion_protection, staging.deletion_protection, prod.deletion_protection) == (False, True, True)
+    assert (dev.non_default_port, staging.non_default_port, prod.non_default_port) == (False, True, True)
+    assert (dev.replication, staging.replication, prod.replication) == (False, False, True)
+    assert scan.Baseline() == prod  # without a baseline everything is judged as prod
+
+
+def test_baseline_dependent_rules_take_the_environments_value():
+    assert scan.log_retention_gaps({"retentionInDays": 14}, minimum_days=14) == []
+    assert scan.log_retention_gaps({"retentionInDays": 14}) == ["retention 14 days, less than 365"]
+    assert scan.table_recovery_gaps(table_with_pitr("ENABLED", protected=False), deletion_protection=False) == []

@@ -305,3 +305,27 @@ def test_a_lost_master_secret_is_created_again_and_the_writer_gets_its_password(
     password = json.loads(secrets.get_secret_value(SecretId=secret)["SecretString"])["password"]
     assert password not in json.dumps(result)
     assert run_module(aurora_cluster.main, global_db["primary"], region=PRIMARY)["changed"] is False
+
+
+def test_the_port_follows_into_the_master_secret_and_its_replica(aws, run_module, global_db):
+    """A new port (an environment setting) reaches the cluster and the secret clients read it from."""
+    secret, primary_name = global_db["secret"], global_db["primary"]["cluster_identifier"]
+    secrets = aws("secretsmanager", PRIMARY)
+    before = json.loads(secrets.get_secret_value(SecretId=secret)["SecretString"])
+    assert before["port"] == 3306
+    moved = dict(global_db["primary"], port=3307)
+    plan = run_module(aurora_cluster.main, moved, region=PRIMARY, check_mode=True)
+    assert plan["changes"] == [f"secret {secret}: port 3306 -> 3307", f"DB cluster {primary_name}: port 3306 -> 3307"]
+    assert json.loads(secrets.get_secret_value(SecretId=secret)["SecretString"])["port"] == 3306
+    result = run_module(aurora_cluster.main, moved, region=PRIMARY)
+    assert result["changes"] == plan["changes"]
+    for region in (PRIMARY, SECONDARY):  # the replica serves the new version too
+        after = json.loads(aws("secretsmanager", region).get_secret_value(SecretId=secret)["SecretString"])
+        assert after == dict(before, port=3307)  # the password is kept
+    assert before["password"] not in json.dumps(result)
+    # A change behind the module's back is drift: planned, then repaired.
+    secrets.put_secret_value(SecretId=secret, SecretString=json.dumps(dict(before, port=3306)))
+    drift = run_module(aurora_cluster.main, moved, region=PRIMARY, check_mode=True)
+    assert drift["changes"] == [f"secret {secret}: port 3306 -> 3307"]
+    assert run_module(aurora_cluster.main, moved, region=PRIMARY)["changed"] is True
+    assert run_module(aurora_cluster.main, moved, region=PRIMARY)["changed"] is False

@@ -588,6 +588,7 @@ def test_replication_and_sentences_pure_logic():
     disabled = dict(request, Rules=[dict(request["Rules"][0], Status="Disabled")])
     assert cfg.normalize_replication(disabled) != desired
     assert cfg.summary("replication", desired) == "to dst (key k)"
+    assert cfg.summary("replication", dict(desired, delete_markers=True)) == "with delete markers to dst (key k)"
     uuid_key = "arn:aws:kms:x:1:key/1234abcd-12ab-34cd-56ef-1234567890ab"
     assert cfg.summary("replication", dict(desired, destination_kms_key_arn=uuid_key)) == "to dst (key 1234abcd)"
     assert cfg.bucket_of_arn("arn:aws:s3:::dst") == "dst" and cfg.bucket_of_arn("arn:aws:sqs:r:1:q") is None
