@@ -102,7 +102,6 @@ reads:
 
 import time
 
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.tap.multiregion.plugins.module_utils.base import PROGRESS_EVERY
 from ansible_collections.tap.multiregion.plugins.module_utils.base import AwsResource
@@ -198,8 +197,8 @@ class AlarmWatch(AwsResource):
 
 
 def main():
-    module = AnsibleAWSModule(
-        argument_spec=dict(
+    AlarmWatch.main(
+        dict(
             alarm_name_prefix=dict(type="str"),
             alarm_names=dict(type="list", elements="str"),
             bake_seconds=dict(type="int", required=True),
@@ -208,9 +207,7 @@ def main():
         ),
         mutually_exclusive=[("alarm_name_prefix", "alarm_names")],
         required_one_of=[("alarm_name_prefix", "alarm_names")],
-        supports_check_mode=True,
     )
-    AlarmWatch(module).run()
 
 
 if __name__ == "__main__":

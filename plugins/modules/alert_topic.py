@@ -182,7 +182,6 @@ import json
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
 from ansible_collections.amazon.aws.plugins.module_utils.arn import parse_aws_arn
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
@@ -360,8 +359,6 @@ def main():
         account_id=dict(type="str"),
         publisher_services=dict(type="list", elements="str", default=list(monitoring.DEFAULT_PUBLISHER_SERVICES)),
         account_actions=dict(type="list", elements="str", default=list(monitoring.DEFAULT_ACCOUNT_ACTIONS)),
-        tags=dict(type="dict", aliases=["resource_tags"]),
-        purge_tags=dict(type="bool", default=True),
         rds_event_subscriptions=dict(
             type="list",
             elements="dict",
@@ -374,8 +371,7 @@ def main():
             ),
         ),
     )
-    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    AlertTopic(module).run()
+    AlertTopic.main(argument_spec, tags=True)
 
 
 if __name__ == "__main__":

@@ -121,7 +121,6 @@ default_route_settings:
 
 import copy
 
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.tap.multiregion.plugins.module_utils.apigatewayv2 import find_api
 from ansible_collections.tap.multiregion.plugins.module_utils.base import AwsResource
@@ -233,17 +232,15 @@ class ApiTraffic(AwsResource):
 
 
 def main():
-    module = AnsibleAWSModule(
-        argument_spec=dict(
+    ApiTraffic.main(
+        dict(
             api_name=dict(type="str", required=True),
             stage=dict(type="str", required=True),
             routes=dict(type="list", elements="str"),
             state=dict(type="str", required=True, choices=["stopped", "open"]),
             previous_route_settings=dict(type="dict"),
         ),
-        supports_check_mode=True,
     )
-    ApiTraffic(module).run()
 
 
 if __name__ == "__main__":

@@ -315,7 +315,6 @@ invoke_permission:
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
 from ansible_collections.amazon.aws.plugins.module_utils.arn import parse_aws_arn
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.tap.multiregion.plugins.module_utils import apigatewayv2 as logic
 from ansible_collections.tap.multiregion.plugins.module_utils import lambda_function as lambda_logic
@@ -593,8 +592,6 @@ def main():
         name=dict(type="str", required=True),
         state=dict(type="str", choices=["present", "absent"], default="present"),
         description=dict(type="str"),
-        tags=dict(type="dict", aliases=["resource_tags"]),
-        purge_tags=dict(type="bool", default=True),
         integration_uri=dict(type="str"),
         payload_format_version=dict(type="str", choices=["1.0", "2.0"], default="2.0"),
         integration_timeout_ms=dict(type="int", default=30000),
@@ -615,13 +612,12 @@ def main():
             source_path=dict(type="str", required=True),
         )),
     )
-    module = AnsibleAWSModule(
-        argument_spec=argument_spec,
-        supports_check_mode=True,
+    HttpApi.main(
+        argument_spec,
         required_if=[("state", "present", ["integration_uri", "routes", "stage_name", "access_log_destination_arn"])],
         required_together=[("jwt_issuer", "jwt_audience")],
+        tags=True,
     )
-    HttpApi(module).run()
 
 
 if __name__ == "__main__":

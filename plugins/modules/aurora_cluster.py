@@ -336,7 +336,6 @@ parameter_group:
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
@@ -635,16 +634,13 @@ def main():
         apply_immediately=dict(type="bool", default=True),
         wait=dict(type="bool", default=True),
         wait_timeout=dict(type="int", default=3600),
-        tags=dict(type="dict", aliases=["resource_tags"]),
-        purge_tags=dict(type="bool", default=True),
     )
-    module = AnsibleAWSModule(
-        argument_spec=argument_spec,
+    AuroraCluster.main(
+        argument_spec,
         required_if=[("state", "present", ["kms_key_id", "db_subnet_group_name", "vpc_security_group_ids",
                                            "instance_class"])],
-        supports_check_mode=True,
+        tags=True,
     )
-    AuroraCluster(module).run()
 
 
 if __name__ == "__main__":

@@ -139,7 +139,6 @@ members:
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
 from ansible_collections.amazon.aws.plugins.module_utils.arn import parse_aws_arn
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
@@ -289,15 +288,8 @@ def main():
         disable_deletion_protection=dict(type="bool", default=False),
         wait=dict(type="bool", default=True),
         wait_timeout=dict(type="int", default=3600),
-        tags=dict(type="dict", aliases=["resource_tags"]),
-        purge_tags=dict(type="bool", default=True),
     )
-    module = AnsibleAWSModule(
-        argument_spec=argument_spec,
-        mutually_exclusive=[("source_db_cluster_identifier", "engine")],
-        supports_check_mode=True,
-    )
-    AuroraGlobalCluster(module).run()
+    AuroraGlobalCluster.main(argument_spec, mutually_exclusive=[("source_db_cluster_identifier", "engine")], tags=True)
 
 
 if __name__ == "__main__":

@@ -177,7 +177,6 @@ seconds:
 
 import time
 
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.tap.multiregion.plugins.module_utils import cloudwatch_metrics
 from ansible_collections.tap.multiregion.plugins.module_utils.aurora import global_members
@@ -413,8 +412,8 @@ class AuroraGlobalOperation(RdsResource):
 
 
 def main():
-    module = AnsibleAWSModule(
-        argument_spec=dict(
+    AuroraGlobalOperation.main(
+        dict(
             global_cluster_identifier=dict(type="str", required=True),
             operation=dict(type="str", required=True, choices=["switchover", "failover"]),
             target_region=dict(type="str", required=True),
@@ -424,9 +423,7 @@ def main():
             wait_for_resync=dict(type="bool", default=False),
             wait_timeout=dict(type="int", default=3600),
         ),
-        supports_check_mode=True,
     )
-    AuroraGlobalOperation(module).run()
 
 
 if __name__ == "__main__":

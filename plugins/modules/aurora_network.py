@@ -227,7 +227,6 @@ db_security_group:
   type: dict
 """
 
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
@@ -498,11 +497,8 @@ def main():
         port=dict(type="int", default=3306),
         rule_description=dict(type="str"),
         dependency_timeout=dict(type="int", default=2700),
-        tags=dict(type="dict", aliases=["resource_tags"]),
-        purge_tags=dict(type="bool", default=True),
     )
-    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    AuroraNetwork(module).run()
+    AuroraNetwork.main(argument_spec, tags=True)
 
 
 if __name__ == "__main__":

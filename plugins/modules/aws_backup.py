@@ -134,7 +134,6 @@ selection_id:
   type: str
 """
 
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.tap.multiregion.plugins.module_utils.base import AwsResource
 from ansible_collections.tap.multiregion.plugins.module_utils.base import Failure
@@ -411,15 +410,8 @@ def main():
         resources=dict(type="list", elements="str", default=[]),
         state=dict(type="str", choices=["present", "absent"], default="present"),
         delete_vault=dict(type="bool", default=False),
-        tags=dict(type="dict", aliases=["resource_tags"]),
-        purge_tags=dict(type="bool", default=True),
     )
-    module = AnsibleAWSModule(
-        argument_spec=argument_spec,
-        required_if=[("state", "present", ["retention_days"])],
-        supports_check_mode=True,
-    )
-    AwsBackup(module).run()
+    AwsBackup.main(argument_spec, required_if=[("state", "present", ["retention_days"])], tags=True)
 
 
 if __name__ == "__main__":

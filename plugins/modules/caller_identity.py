@@ -65,7 +65,6 @@ partition:
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.arn import parse_aws_arn
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.tap.multiregion.plugins.module_utils.base import AwsResource
 
@@ -89,8 +88,7 @@ class CallerIdentity(AwsResource):
 
 
 def main():
-    module = AnsibleAWSModule(argument_spec={}, supports_check_mode=True)
-    CallerIdentity(module).run()
+    CallerIdentity.main({})
 
 
 if __name__ == "__main__":

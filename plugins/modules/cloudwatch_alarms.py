@@ -187,7 +187,6 @@ changes:
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
@@ -332,11 +331,8 @@ def main():
             type="str", choices=["breaching", "notBreaching", "ignore", "missing"], default="missing"
         ),
         actions_enabled=dict(type="bool", default=True),
-        tags=dict(type="dict", aliases=["resource_tags"]),
-        purge_tags=dict(type="bool", default=True),
     )
-    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    Alarms(module).run()
+    Alarms.main(argument_spec, tags=True)
 
 
 if __name__ == "__main__":

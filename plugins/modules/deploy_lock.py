@@ -223,7 +223,6 @@ diff:
 import json
 import time
 
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 
 from ansible_collections.tap.multiregion.plugins.module_utils import deploy_lock as logic
@@ -496,12 +495,7 @@ def main():
         point_in_time_recovery=dict(type="bool", default=True),
         deletion_protection=dict(type="bool", default=False),
     )
-    module = AnsibleAWSModule(
-        argument_spec=argument_spec,
-        required_if=[("state", "locked", ("holder", "run_id"))],
-        supports_check_mode=True,
-    )
-    DeployLock(module).run()
+    DeployLock.main(argument_spec, required_if=[("state", "locked", ("holder", "run_id"))])
 
 
 if __name__ == "__main__":

@@ -106,7 +106,6 @@ total:
 
 import json
 
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.tap.multiregion.plugins.module_utils.base import AwsResource
 from ansible_collections.tap.multiregion.plugins.module_utils.base import Failure
@@ -178,8 +177,8 @@ class DeploymentRecords(AwsResource):
 
 
 def main():
-    module = AnsibleAWSModule(
-        argument_spec=dict(
+    DeploymentRecords.main(
+        dict(
             bucket=dict(type="str", required=True),
             prefix=dict(type="str", required=True),
             key=dict(type="str", no_log=False),
@@ -190,9 +189,7 @@ def main():
         mutually_exclusive=[("record", "last")],
         required_one_of=[("record", "last")],
         required_by={"record": ("key", "kms_key_id")},
-        supports_check_mode=True,
     )
-    DeploymentRecords(module).run()
 
 
 if __name__ == "__main__":

@@ -221,7 +221,6 @@ except ImportError:
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
@@ -587,19 +586,12 @@ def main():
         ),
         point_in_time_recovery=dict(type="bool", default=True),
         deletion_protection=dict(type="bool", default=True),
-        tags=dict(type="dict", aliases=["resource_tags"]),
-        purge_tags=dict(type="bool", default=True),
         allow_replica_removal=dict(type="bool", default=False),
         allow_deletion_protection_removal=dict(type="bool", default=False),
         wait=dict(type="bool", default=True),
         wait_timeout=dict(type="int", default=1800),
     )
-    module = AnsibleAWSModule(
-        argument_spec=argument_spec,
-        required_if=[("state", "present", ["kms_key"])],
-        supports_check_mode=True,
-    )
-    GlobalTable(module).run()
+    GlobalTable.main(argument_spec, required_if=[("state", "present", ["kms_key"])], tags=True)
 
 
 if __name__ == "__main__":

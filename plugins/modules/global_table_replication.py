@@ -83,7 +83,6 @@ reads:
   type: int
 """
 
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.tap.multiregion.plugins.module_utils import cloudwatch_metrics
 from ansible_collections.tap.multiregion.plugins.module_utils.base import AwsResource
@@ -145,17 +144,15 @@ class GlobalTableReplication(AwsResource):
 
 
 def main():
-    module = AnsibleAWSModule(
-        argument_spec=dict(
+    GlobalTableReplication.main(
+        dict(
             table_name=dict(type="str", required=True),
             max_latency_ms=dict(type="int", default=2000),
             window_minutes=dict(type="int", default=5),
             wait=dict(type="bool", default=True),
             wait_timeout=dict(type="int", default=3600),
         ),
-        supports_check_mode=True,
     )
-    GlobalTableReplication(module).run()
 
 
 if __name__ == "__main__":

@@ -167,7 +167,6 @@ created:
   type: bool
 """
 
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.tap.multiregion.plugins.module_utils import policies
 from ansible_collections.tap.multiregion.plugins.module_utils.base import AwsResource
@@ -226,16 +225,13 @@ def main():
         inline_policy=dict(type="json"),
         purge_inline_policies=dict(type="bool", default=True),
         allow_wildcard_actions=dict(type="bool", default=False),
-        tags=dict(type="dict", aliases=["resource_tags"]),
-        purge_tags=dict(type="bool", default=True),
     )
-    module = AnsibleAWSModule(
-        argument_spec=argument_spec,
+    ServiceRole.main(
+        argument_spec,
         required_if=[("state", "present", ["trust_policy"])],
         required_together=[("inline_policy", "inline_policy_name")],
-        supports_check_mode=True,
+        tags=True,
     )
-    ServiceRole(module).run()
 
 
 if __name__ == "__main__":

@@ -174,7 +174,6 @@ deletion_date:
 
 import json
 
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
@@ -504,15 +503,12 @@ def main():
         enabled=dict(type="bool", default=True),
         enable_key_rotation=dict(type="bool", default=True),
         policy=dict(type="json"),
-        tags=dict(type="dict", aliases=["resource_tags"]),
-        purge_tags=dict(type="bool", default=True),
         alias_tag_key=dict(type="str", default=logic.ALIAS_TAG_KEY, no_log=False),
         pending_window_days=dict(type="int", default=30, aliases=["pending_window", "deletion_delay"]),
         delete_alias=dict(type="bool", default=True),
         keep_while_in_use=dict(type="bool", default=False),
     )
-    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    KmsKey(module).run()
+    KmsKey.main(argument_spec, tags=True)
 
 
 if __name__ == "__main__":

@@ -344,7 +344,6 @@ s3_notifications:
 import copy
 import threading
 
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.tap.multiregion.plugins.module_utils import lambda_function as logic
 from ansible_collections.tap.multiregion.plugins.module_utils.base import AwsResource
@@ -682,15 +681,12 @@ def main():
             events=dict(type="list", elements="str", default=list(logic.DEFAULT_S3_EVENTS)),
             prefix=dict(type="str"), suffix=dict(type="str"))),
         wait_timeout=dict(type="int", default=900),
-        tags=dict(type="dict", aliases=["resource_tags"]),
-        purge_tags=dict(type="bool", default=True),
     )
-    module = AnsibleAWSModule(
-        argument_spec=argument_spec,
+    LambdaFunction.main(
+        argument_spec,
         required_if=[("state", "present", ["role", "runtime", "handler", "zip_file"])],
-        supports_check_mode=True,
+        tags=True,
     )
-    LambdaFunction(module).run()
 
 
 if __name__ == "__main__":

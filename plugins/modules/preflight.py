@@ -122,7 +122,6 @@ changes:
   elements: str
 """
 
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.tap.multiregion.plugins.module_utils import preflight as checks
 from ansible_collections.tap.multiregion.plugins.module_utils.base import AwsResource
@@ -233,8 +232,7 @@ def main():
         kms_aliases=dict(type="list", elements="str", default=[], no_log=False),
         fail_on_problems=dict(type="bool", default=True),
     )
-    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    Preflight(module).run()
+    Preflight.main(argument_spec)
 
 
 if __name__ == "__main__":

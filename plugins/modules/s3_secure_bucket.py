@@ -332,7 +332,6 @@ try:
 except ImportError:
     pass  # Handled by AnsibleAWSModule
 
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.s3 import validate_bucket_name
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 
@@ -676,11 +675,8 @@ def main():
             ),
             required_if=[("enabled", True, ["role_arn", "destination_bucket_arn", "destination_kms_key_arn"])],
         ),
-        tags=dict(type="dict", aliases=["resource_tags"]),
-        purge_tags=dict(type="bool", default=True),
     )
-    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    SecureBucket(module).run()
+    SecureBucket.main(argument_spec, tags=True)
 
 
 if __name__ == "__main__":

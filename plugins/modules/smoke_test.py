@@ -162,7 +162,6 @@ import json
 import random
 import time
 
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.tap.multiregion.plugins.module_utils import clients
 from ansible_collections.tap.multiregion.plugins.module_utils import execute_api
@@ -480,8 +479,8 @@ class SmokeTest(AwsResource):
 
 
 def main():
-    module = AnsibleAWSModule(
-        argument_spec=dict(
+    SmokeTest.main(
+        dict(
             bucket=dict(type="str", required=True),
             table=dict(type="str", required=True),
             api_name=dict(type="str", required=True),
@@ -493,9 +492,7 @@ def main():
             run_id=dict(type="str"),
             timeout=dict(type="int", default=60),
         ),
-        supports_check_mode=True,
     )
-    SmokeTest(module).run()
 
 
 if __name__ == "__main__":

@@ -237,7 +237,6 @@ flow_log_role_arn:
 
 import json
 
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_specifications
@@ -671,12 +670,9 @@ def main():
         ),
         wait_timeout=dict(type="int", default=300),
         dependency_timeout=dict(type="int", default=2700),
-        tags=dict(type="dict", aliases=["resource_tags"]),
-        purge_tags=dict(type="bool", default=True),
         state=dict(type="str", choices=["present", "absent"], default="present"),
     )
-    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    VpcNetwork(module).run()
+    VpcNetwork.main(argument_spec, tags=True)
 
 
 if __name__ == "__main__":
