@@ -154,8 +154,9 @@ DRIFT = {
         "lock table tap-deploy-locks: point-in-time recovery false -> true",
     ),
 }
-# One line of the drift report or of the plan summary: "  <region or host> | <task> | <sentence>".
-LINE = re.compile(r"^\s+(\S+) \| (.+?) \| (.+)$")
+# One line of the drift report or of the plan summary: "  <region or host> | <task> | <sentence>"; the drift
+# report shows the controller's comparison (the lock table) as "<primary region> (controller)".
+LINE = re.compile(r"^\s+(\S+(?: \(controller\))?) \| (.+?) \| (.+)$")
 
 
 def report_lines(output: str, heading: str) -> list[tuple[str, str]]:
@@ -212,8 +213,8 @@ def drifted(tmp_path_factory, run_playbook, aws):
 @pytest.mark.parametrize("module", sorted(DRIFT))
 def test_drift_and_plan_name_the_resource_and_the_attribute(drifted, module):
     host, _inject, sentence = DRIFT[module]
-    # The drift report shows the controller's comparison (the lock table) under the primary region.
-    assert says(drifted["drift"], PRIMARY if host == "localhost" else host, sentence), drifted["drift"]
+    assert says(drifted["drift"], f"{PRIMARY} (controller)" if host == "localhost" else host, sentence), \
+        drifted["drift"]
     assert says(drifted["plan"], host, sentence), drifted["plan"]
 
 
