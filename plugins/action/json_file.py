@@ -14,7 +14,7 @@ import tempfile
 
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_native
-from ansible.plugins.action import ActionBase
+from ansible_collections.tap.multiregion.plugins.plugin_utils.controller_action import ControllerAction
 
 ARGUMENT_SPEC = {
     "dest": {"type": "path", "required": True},
@@ -52,17 +52,11 @@ def write_if_changed(dest, text, mode, check_mode):
     return True, previous
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
+class ActionModule(ControllerAction):
+    ARGUMENT_SPEC = ARGUMENT_SPEC
     _VALID_ARGS = frozenset(ARGUMENT_SPEC)
-    _requires_connection = False
 
-    def run(self, tmp=None, task_vars=None):
-        self._supports_check_mode = True
-        self._supports_async = False
-        result = super(ActionModule, self).run(tmp, task_vars or {})
-        del tmp
-        dummy, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+    def act(self, args, task_vars):
         dest = os.path.abspath(args["dest"])
         try:
             text = render(args["content"])
@@ -72,7 +66,7 @@ class ActionModule(ActionBase):
             changed, previous = write_if_changed(dest, text, args["mode"], self._task.check_mode)
         except (IOError, OSError, ValueError) as e:
             raise AnsibleActionFail("could not write %s: %s" % (dest, to_native(e)))
-        result.update(changed=changed, dest=dest)
+        result = dict(changed=changed, dest=dest)
         if self._task.diff and changed:
             result["diff"] = {"before_header": dest, "after_header": dest, "before": previous or "", "after": text}
         return result

@@ -12,12 +12,12 @@ import os
 
 from ansible.errors import AnsibleActionFail, AnsibleFileNotFound
 from ansible.module_utils.common.text.converters import to_native
-from ansible.plugins.action import ActionBase
 from ansible_collections.tap.multiregion.plugins.module_utils.lambda_package import (
     COMPRESSION,
     LambdaPackageError,
     write_package,
 )
+from ansible_collections.tap.multiregion.plugins.plugin_utils.controller_action import ControllerAction
 
 # plugins/action/lambda_package.py -> the collection root
 COLLECTION_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -30,19 +30,11 @@ ARGUMENT_SPEC = {
 }
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
+class ActionModule(ControllerAction):
+    ARGUMENT_SPEC = ARGUMENT_SPEC
     _VALID_ARGS = frozenset(ARGUMENT_SPEC)
-    _requires_connection = False
 
-    def run(self, tmp=None, task_vars=None):
-        self._supports_check_mode = True
-        self._supports_async = False
-        task_vars = task_vars or {}
-        result = super(ActionModule, self).run(tmp, task_vars)
-        del tmp
-
-        dummy, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+    def act(self, args, task_vars):
         base_dir = task_vars.get("playbook_dir") or self._loader.get_basedir()
 
         src = args.get("src")
@@ -64,7 +56,7 @@ class ActionModule(ActionBase):
         except (LambdaPackageError, IOError, OSError) as e:
             raise AnsibleActionFail("could not build the Lambda package from %s: %s" % (src, to_native(e)))
 
-        result.update(
+        result = dict(
             changed=package["changed"],
             path=package["path"],
             src=src,

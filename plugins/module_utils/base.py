@@ -43,6 +43,7 @@ from ansible.module_utils.common import warnings as module_warnings
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import paginated_query_with_retries
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
 from ansible_collections.tap.multiregion.plugins.module_utils import clients
@@ -364,6 +365,19 @@ class AwsResource(object):
         if failure.error is not None:
             self.module.fail_json_aws(failure.error, msg="Failed to %s" % failure.what, **extra)
         self.module.fail_json(msg=failure.what, **extra)
+
+    @classmethod
+    def main(cls, argument_spec, tags=False, **module_options):
+        """A module's main(): the AnsibleAWSModule (check mode supported; with tags=True also the options
+        tags and purge_tags that the amazon.aws.tags doc fragment documents), then run()."""
+        if tags:
+            argument_spec = dict(argument_spec, **tag_options())
+        cls(AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True, **module_options)).run()
+
+
+def tag_options():
+    """The options of the amazon.aws.tags doc fragment (a new dict each time: AnsibleModule may change it)."""
+    return dict(tags=dict(type="dict", aliases=["resource_tags"]), purge_tags=dict(type="bool", default=True))
 
 
 def poll_seconds():

@@ -541,18 +541,3 @@ def notification_plan(bucket, current, entries, function_arn_value, name, state)
         sentence = "notifications to function %s %s -> %s" % (
             name, notifications_text(before), notifications_text(after))
     return new, before, after, "bucket %s: %s" % (bucket, sentence) if changed else None
-
-
-# --------------------------------------------------------------------------- tags (aurora_network only)
-
-
-def tag_changes(current, desired, purge=True):
-    """(tags to set, keys to remove); aws: keys are never touched.
-
-    Still imported by aurora_network until its conversion onto the base (sync_tags); delete it then.
-    """
-    current = dict((k, v) for k, v in (current or {}).items() if not k.lower().startswith("aws:"))
-    desired = dict((k, str(v)) for k, v in (desired or {}).items())
-    to_set = dict((k, v) for k, v in desired.items() if current.get(k) != v)
-    to_remove = sorted(k for k in current if k not in desired) if purge else []
-    return to_set, to_remove

@@ -10,6 +10,11 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 ---
 module: alarm_watch
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+  - tap.multiregion.read_only
 short_description: Watch CloudWatch alarms for a while (a bake) and report any that goes into ALARM
 version_added: 0.1.0
 description:
@@ -20,8 +25,6 @@ description:
   - With O(require_alarms=true) (the default) finding no alarm at all is unhealthy too, since a bake that watches
     nothing proves nothing.
   - Does not fail when an alarm fires; the caller decides (the canary rollout halts). Reads only (C(changed=false)).
-author:
-  - tap.multiregion maintainers (!UNKNOWN)
 options:
   alarm_name_prefix:
     description: Watch every alarm whose name starts with this.
@@ -42,20 +45,15 @@ options:
     description: Whether finding no alarm to watch counts as unhealthy.
     type: bool
     default: true
-extends_documentation_fragment:
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.boto3
 attributes:
   check_mode:
     support: full
     description: Reads the alarms once and reports what it would watch, without waiting.
-  diff_mode:
-    support: none
-    description: Changes nothing, so there is nothing to show.
 notes:
   - Shows a progress line on the controller every 30 seconds of a long bake.
   - Needs C(cloudwatch:DescribeAlarms).
+author:
+  - tap.multiregion maintainers (!UNKNOWN)
 """
 
 EXAMPLES = r"""
@@ -104,7 +102,6 @@ reads:
 
 import time
 
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.tap.multiregion.plugins.module_utils.base import PROGRESS_EVERY
 from ansible_collections.tap.multiregion.plugins.module_utils.base import AwsResource
@@ -200,8 +197,8 @@ class AlarmWatch(AwsResource):
 
 
 def main():
-    module = AnsibleAWSModule(
-        argument_spec=dict(
+    AlarmWatch.main(
+        dict(
             alarm_name_prefix=dict(type="str"),
             alarm_names=dict(type="list", elements="str"),
             bake_seconds=dict(type="int", required=True),
@@ -210,9 +207,7 @@ def main():
         ),
         mutually_exclusive=[("alarm_name_prefix", "alarm_names")],
         required_one_of=[("alarm_name_prefix", "alarm_names")],
-        supports_check_mode=True,
     )
-    AlarmWatch(module).run()
 
 
 if __name__ == "__main__":

@@ -10,6 +10,12 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 ---
 module: alert_topic
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.tags
+  - amazon.aws.boto3
+  - tap.multiregion.attributes
 short_description: Ensure a KMS-encrypted SNS alert topic, its publish policy and RDS event subscriptions
 version_added: 0.1.0
 description:
@@ -23,8 +29,6 @@ description:
   - The topic is found by its ARN (built from account, partition, region and name), so nothing is
     listed and a topic is never created twice. Policies are compared as normalized JSON; a run where
     everything matches makes no write call and returns C(changed=false).
-author:
-  - tap.multiregion maintainers (!UNKNOWN)
 options:
   name:
     description: Topic name (standard topic; RDS does not support FIFO topics).
@@ -91,17 +95,13 @@ options:
         description: Whether the subscription sends notifications.
         type: bool
         default: true
-extends_documentation_fragment:
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.tags
-  - amazon.aws.boto3
-  - tap.multiregion.attributes
 notes:
   - O(tags) are the tags of the topic and of the event subscriptions; without O(tags) tags are not managed.
   - Read calls of a run with nothing to change are C(GetTopicAttributes), the topic's C(ListTagsForResource) and
     one C(DescribeEventSubscriptions) listing (at the same time), then C(ListTagsForResource) of each subscription;
     C(sts:GetCallerIdentity) only without O(account_id).
+author:
+  - tap.multiregion maintainers (!UNKNOWN)
 """
 
 EXAMPLES = r"""
@@ -134,6 +134,15 @@ topic_arn:
   returned: always
   type: str
   sample: arn:aws:sns:us-east-1:123456789012:tap-alerts-dev-us-east-1
+changes:
+  description: One sentence per change made (or, in check mode, that would be made), naming the resource and attribute.
+  returned: always
+  type: list
+  elements: str
+  sample:
+    - create topic tap-alerts-dev-us-east-1
+    - "topic tap-alerts-dev-us-east-1: policy statements changed AllowThisAccount"
+    - "RDS event subscription tap-rds-events-dev-us-east-1-db-cluster: enabled False -> True"
 account_id:
   description: The account that owns the topic.
   returned: always
@@ -166,15 +175,6 @@ rds_event_subscriptions:
       event_categories_list: [failure, failover, maintenance]
       enabled: true
       sns_topic_arn: arn:aws:sns:us-east-1:123456789012:tap-alerts-dev-us-east-1
-changes:
-  description: One sentence per change made (or, in check mode, that would be made), naming the resource and attribute.
-  returned: always
-  type: list
-  elements: str
-  sample:
-    - create topic tap-alerts-dev-us-east-1
-    - "topic tap-alerts-dev-us-east-1: policy statements changed AllowThisAccount"
-    - "RDS event subscription tap-rds-events-dev-us-east-1-db-cluster: enabled False -> True"
 """
 
 import json
@@ -182,7 +182,6 @@ import json
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
 from ansible_collections.amazon.aws.plugins.module_utils.arn import parse_aws_arn
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
@@ -360,8 +359,6 @@ def main():
         account_id=dict(type="str"),
         publisher_services=dict(type="list", elements="str", default=list(monitoring.DEFAULT_PUBLISHER_SERVICES)),
         account_actions=dict(type="list", elements="str", default=list(monitoring.DEFAULT_ACCOUNT_ACTIONS)),
-        tags=dict(type="dict", aliases=["resource_tags"]),
-        purge_tags=dict(type="bool", default=True),
         rds_event_subscriptions=dict(
             type="list",
             elements="dict",
@@ -374,8 +371,7 @@ def main():
             ),
         ),
     )
-    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    AlertTopic(module).run()
+    AlertTopic.main(argument_spec, tags=True)
 
 
 if __name__ == "__main__":

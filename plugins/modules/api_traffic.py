@@ -10,6 +10,10 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 ---
 module: api_traffic
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
 short_description: Stop or reopen new traffic to the routes of an HTTP API stage (region evacuation)
 version_added: 0.1.0
 description:
@@ -26,8 +30,6 @@ description:
     the restore.
   - RV(previous_route_settings) is what each stopped route had before (null - none); keep it (the deployment
     record of an evacuation does) to give it back on O(state=open).
-author:
-  - tap.multiregion maintainers (!UNKNOWN)
 options:
   api_name:
     description: Name of the HTTP API (exactly one API of that name must exist).
@@ -51,10 +53,6 @@ options:
       - With O(state=open) - route key -> the route settings to put back (RV(previous_route_settings) of the stop).
         A route missing here, or null, gets its route settings deleted.
     type: dict
-extends_documentation_fragment:
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.boto3
 attributes:
   check_mode:
     support: full
@@ -64,6 +62,8 @@ attributes:
     description: The stage's route settings before and after.
 notes:
   - Needs C(apigateway:GET), C(apigateway:PATCH) (UpdateStage) and C(apigateway:DELETE) (DeleteRouteSettings).
+author:
+  - tap.multiregion maintainers (!UNKNOWN)
 """
 
 EXAMPLES = r"""
@@ -121,7 +121,6 @@ default_route_settings:
 
 import copy
 
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.tap.multiregion.plugins.module_utils.apigatewayv2 import find_api
 from ansible_collections.tap.multiregion.plugins.module_utils.base import AwsResource
@@ -233,17 +232,15 @@ class ApiTraffic(AwsResource):
 
 
 def main():
-    module = AnsibleAWSModule(
-        argument_spec=dict(
+    ApiTraffic.main(
+        dict(
             api_name=dict(type="str", required=True),
             stage=dict(type="str", required=True),
             routes=dict(type="list", elements="str"),
             state=dict(type="str", required=True, choices=["stopped", "open"]),
             previous_route_settings=dict(type="dict"),
         ),
-        supports_check_mode=True,
     )
-    ApiTraffic(module).run()
 
 
 if __name__ == "__main__":

@@ -10,6 +10,12 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 ---
 module: apigatewayv2_http_api
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.tags
+  - amazon.aws.boto3
+  - tap.multiregion.attributes
 short_description: Manage a whole API Gateway v2 HTTP API (Lambda proxy integration, routes, authorizer, stage)
 version_added: 0.1.0
 description:
@@ -27,8 +33,6 @@ description:
     authorizer is configured the authorizer O(jwt_authorizer_name) is deleted once no route uses it.
   - With O(invoke_permission) it also ensures the statement of the function's resource policy that lets only
     this API (one stage, one route) invoke the function, so no separate M(amazon.aws.lambda_policy) task is needed.
-author:
-  - tap.multiregion maintainers (!UNKNOWN)
 options:
   name:
     description: Name of the HTTP API, for example C(tap-api-dev-us-east-1).
@@ -145,12 +149,6 @@ options:
           - Wildcards widen it, for example C(*/*) for every route of the stage; prefer the exact route.
         type: str
         required: true
-extends_documentation_fragment:
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.tags
-  - amazon.aws.boto3
-  - tap.multiregion.attributes
 notes:
   - O(tags) apply to the API and its stage. The marker tag C(tap:apigatewayv2-http-api) is added to the API and
     never removed.
@@ -159,6 +157,8 @@ notes:
     of its policy in progress) when adding or replacing the statement.
   - Reads the API list, the caller identity (C(sts:GetCallerIdentity), for RV(execution_arn)) and the function's
     policy at the same time, then the API's integrations, authorizers, routes and stages at the same time.
+author:
+  - tap.multiregion maintainers (!UNKNOWN)
 """
 
 EXAMPLES = r"""
@@ -202,6 +202,14 @@ api_id:
   returned: always
   type: str
   sample: a1b2c3d4e5
+changes:
+  description: One sentence per change made (or, in check mode, that would be made), naming the resource and attribute.
+  returned: always
+  type: list
+  elements: str
+  sample:
+    - create HTTP API tap-api-dev-us-east-1
+    - "stage dev of HTTP API tap-api-dev-us-east-1: throttling burst limit 100 -> 20"
 api_endpoint:
   description: Default endpoint of the API.
   returned: always
@@ -302,20 +310,11 @@ invoke_permission:
       description: The only execute-api ARN that may invoke the function.
       type: str
       sample: arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/dev/POST/process
-changes:
-  description: One sentence per change made (or, in check mode, that would be made), naming the resource and attribute.
-  returned: always
-  type: list
-  elements: str
-  sample:
-    - create HTTP API tap-api-dev-us-east-1
-    - "stage dev of HTTP API tap-api-dev-us-east-1: throttling burst limit 100 -> 20"
 """
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
 from ansible_collections.amazon.aws.plugins.module_utils.arn import parse_aws_arn
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.tap.multiregion.plugins.module_utils import apigatewayv2 as logic
 from ansible_collections.tap.multiregion.plugins.module_utils import lambda_function as lambda_logic
@@ -593,8 +592,6 @@ def main():
         name=dict(type="str", required=True),
         state=dict(type="str", choices=["present", "absent"], default="present"),
         description=dict(type="str"),
-        tags=dict(type="dict", aliases=["resource_tags"]),
-        purge_tags=dict(type="bool", default=True),
         integration_uri=dict(type="str"),
         payload_format_version=dict(type="str", choices=["1.0", "2.0"], default="2.0"),
         integration_timeout_ms=dict(type="int", default=30000),
@@ -615,13 +612,12 @@ def main():
             source_path=dict(type="str", required=True),
         )),
     )
-    module = AnsibleAWSModule(
-        argument_spec=argument_spec,
-        supports_check_mode=True,
+    HttpApi.main(
+        argument_spec,
         required_if=[("state", "present", ["integration_uri", "routes", "stage_name", "access_log_destination_arn"])],
         required_together=[("jwt_issuer", "jwt_audience")],
+        tags=True,
     )
-    HttpApi(module).run()
 
 
 if __name__ == "__main__":

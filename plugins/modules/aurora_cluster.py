@@ -10,6 +10,13 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 ---
 module: aurora_cluster
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.tags
+  - amazon.aws.boto3
+  - tap.multiregion.attributes
+  - tap.multiregion.waits
 short_description: Ensure an encrypted Aurora MySQL cluster, its parameter group and its instances
 version_added: 0.1.0
 description:
@@ -42,8 +49,6 @@ description:
     final snapshot when O(final_snapshot_identifier) is set), then its parameter group. What is already being
     deleted is not deleted again; a re-run waits for it and finishes the job. Deletion protection is only lifted
     with O(disable_deletion_protection=true); otherwise the module refuses.
-author:
-  - tap.multiregion maintainers (!UNKNOWN)
 options:
   cluster_identifier:
     description: Name of the DB cluster; the instances are named C(<cluster_identifier>-<n>).
@@ -224,17 +229,12 @@ options:
         global cluster to be available before a secondary joins it, a member to leave before it is deleted).
     type: bool
     default: true
-extends_documentation_fragment:
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.tags
-  - amazon.aws.boto3
-  - tap.multiregion.attributes
-  - tap.multiregion.waits
 notes:
   - O(tags) apply to the cluster, its instances, its parameter group (at creation) and the global primary's secret.
   - The global primary's secret is kept on O(state=absent) so that a final snapshot can be restored with its
     credentials; delete it separately when it is no longer needed.
+author:
+  - tap.multiregion maintainers (!UNKNOWN)
 """
 
 EXAMPLES = r"""
@@ -278,14 +278,6 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
-changes:
-  description: One sentence per change made (or, in check mode, that would be made), naming the resource and attribute.
-  returned: always
-  type: list
-  elements: str
-  sample:
-    - create DB instance aurora-dev-us-east-1-2 (db.r5.large in us-east-1b)
-    - "DB cluster aurora-dev-us-east-1: backup_retention_period 1 -> 7"
 cluster:
   description: The DB cluster as DescribeDBClusters reports it (snake_case, tags as a dict); no password.
   returned: state=present and not a check-mode creation
@@ -294,6 +286,14 @@ cluster:
     db_cluster_identifier: aurora-dev-us-east-1
     engine_version: 8.0.mysql_aurora.3.04.0
     backup_retention_period: 1
+changes:
+  description: One sentence per change made (or, in check mode, that would be made), naming the resource and attribute.
+  returned: always
+  type: list
+  elements: str
+  sample:
+    - create DB instance aurora-dev-us-east-1-2 (db.r5.large in us-east-1b)
+    - "DB cluster aurora-dev-us-east-1: backup_retention_period 1 -> 7"
 cluster_arn:
   description: ARN of the cluster.
   returned: state=present and not a check-mode creation
@@ -336,7 +336,6 @@ parameter_group:
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
@@ -635,16 +634,13 @@ def main():
         apply_immediately=dict(type="bool", default=True),
         wait=dict(type="bool", default=True),
         wait_timeout=dict(type="int", default=3600),
-        tags=dict(type="dict", aliases=["resource_tags"]),
-        purge_tags=dict(type="bool", default=True),
     )
-    module = AnsibleAWSModule(
-        argument_spec=argument_spec,
+    AuroraCluster.main(
+        argument_spec,
         required_if=[("state", "present", ["kms_key_id", "db_subnet_group_name", "vpc_security_group_ids",
                                            "instance_class"])],
-        supports_check_mode=True,
+        tags=True,
     )
-    AuroraCluster(module).run()
 
 
 if __name__ == "__main__":

@@ -10,6 +10,13 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 ---
 module: aurora_global_cluster
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.tags
+  - amazon.aws.boto3
+  - tap.multiregion.attributes
+  - tap.multiregion.waits
 short_description: Ensure an Aurora global database created from its primary cluster
 version_added: 0.1.0
 description:
@@ -27,8 +34,6 @@ description:
     readers first and, once they are gone, the writer, then the global cluster is deleted. The detached clusters
     keep running as standalone clusters. Deletion protection is only lifted with
     O(disable_deletion_protection=true).
-author:
-  - tap.multiregion maintainers (!UNKNOWN)
 options:
   global_cluster_identifier:
     description: Name of the global cluster.
@@ -65,13 +70,8 @@ options:
         cluster is deleted (AWS refuses it otherwise).
     type: bool
     default: true
-extends_documentation_fragment:
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.tags
-  - amazon.aws.boto3
-  - tap.multiregion.attributes
-  - tap.multiregion.waits
+author:
+  - tap.multiregion maintainers (!UNKNOWN)
 """
 
 EXAMPLES = r"""
@@ -90,6 +90,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+global_writer_region:
+  description: Region of the writer member (the primary now, whichever region the inventory names); null without one.
+  returned: always
+  type: str
+  sample: us-east-1
 changes:
   description: One sentence per change made (or, in check mode, that would be made), naming the resource and attribute.
   returned: always
@@ -98,11 +103,6 @@ changes:
   sample:
     - create global cluster aurora-global-prod (from DB cluster aurora-prod-us-east-1 in us-east-1)
     - "global cluster aurora-global-prod: deletion_protection false -> true"
-global_writer_region:
-  description: Region of the writer member (the primary now, whichever region the inventory names); null without one.
-  returned: always
-  type: str
-  sample: us-east-1
 global_cluster:
   description: The global cluster as DescribeGlobalClusters reports it (snake_case, tags as a dict).
   returned: state=present and not a check-mode creation
@@ -139,7 +139,6 @@ members:
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
 from ansible_collections.amazon.aws.plugins.module_utils.arn import parse_aws_arn
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
@@ -289,15 +288,8 @@ def main():
         disable_deletion_protection=dict(type="bool", default=False),
         wait=dict(type="bool", default=True),
         wait_timeout=dict(type="int", default=3600),
-        tags=dict(type="dict", aliases=["resource_tags"]),
-        purge_tags=dict(type="bool", default=True),
     )
-    module = AnsibleAWSModule(
-        argument_spec=argument_spec,
-        mutually_exclusive=[("source_db_cluster_identifier", "engine")],
-        supports_check_mode=True,
-    )
-    AuroraGlobalCluster(module).run()
+    AuroraGlobalCluster.main(argument_spec, mutually_exclusive=[("source_db_cluster_identifier", "engine")], tags=True)
 
 
 if __name__ == "__main__":

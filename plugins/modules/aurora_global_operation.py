@@ -10,6 +10,10 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 ---
 module: aurora_global_operation
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
 short_description: Switch over or fail over an Aurora global database to another region, after AWS's own checks
 version_added: 0.1.0
 description:
@@ -34,8 +38,6 @@ description:
   - With O(only_if_writer_in) nothing happens unless the writer is in that region (region evacuation moves
     the writer away only when it is there; the restore moves it back only from where the evacuation put it).
   - In check mode every check runs (reads only) and the operation is planned, not made.
-author:
-  - tap.multiregion maintainers (!UNKNOWN)
 options:
   global_cluster_identifier:
     description: Name of the global cluster.
@@ -74,10 +76,6 @@ options:
     description: Seconds to wait, for each wait of the run (the resynchronization, the operation, the target cluster).
     type: int
     default: 3600
-extends_documentation_fragment:
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.boto3
 attributes:
   check_mode:
     support: full
@@ -92,6 +90,8 @@ notes:
     interval) and show a progress line for each new phase and every 30 seconds.
   - Needs C(rds:DescribeGlobalClusters), C(rds:DescribeDBClusters), C(rds:SwitchoverGlobalCluster) or
     C(rds:FailoverGlobalCluster), C(cloudwatch:ListMetrics) and C(cloudwatch:GetMetricData).
+author:
+  - tap.multiregion maintainers (!UNKNOWN)
 """
 
 EXAMPLES = r"""
@@ -177,7 +177,6 @@ seconds:
 
 import time
 
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.tap.multiregion.plugins.module_utils import cloudwatch_metrics
 from ansible_collections.tap.multiregion.plugins.module_utils.aurora import global_members
@@ -413,8 +412,8 @@ class AuroraGlobalOperation(RdsResource):
 
 
 def main():
-    module = AnsibleAWSModule(
-        argument_spec=dict(
+    AuroraGlobalOperation.main(
+        dict(
             global_cluster_identifier=dict(type="str", required=True),
             operation=dict(type="str", required=True, choices=["switchover", "failover"]),
             target_region=dict(type="str", required=True),
@@ -424,9 +423,7 @@ def main():
             wait_for_resync=dict(type="bool", default=False),
             wait_timeout=dict(type="int", default=3600),
         ),
-        supports_check_mode=True,
     )
-    AuroraGlobalOperation(module).run()
 
 
 if __name__ == "__main__":

@@ -10,6 +10,12 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 ---
 module: aurora_network
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.tags
+  - amazon.aws.boto3
+  - tap.multiregion.attributes
 short_description: Ensure the DB subnet group and the app and db security groups of an Aurora cluster
 version_added: 0.1.0
 description:
@@ -31,8 +37,6 @@ description:
     changes nothing. A deletion AWS refuses because the resource is still in use (C(DependencyViolation) while
     the network interfaces of a deleted Lambda function linger, 20 to 40 minutes; C(InvalidDBSubnetGroupStateFault)
     while a cluster is being deleted) is retried until O(dependency_timeout), with progress lines.
-author:
-  - tap.multiregion maintainers (!UNKNOWN)
 options:
   state:
     description: Whether the subnet group and the security groups should exist.
@@ -96,12 +100,6 @@ options:
       - With O(state=absent), seconds a deletion that AWS refuses while the resource is still in use is retried.
     type: int
     default: 2700
-extends_documentation_fragment:
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.tags
-  - amazon.aws.boto3
-  - tap.multiregion.attributes
 notes:
   - O(tags) are the tags of the subnet group and of both security groups (which also get C(Name)); with
     O(purge_tags) the C(Name) tag of the groups is kept.
@@ -109,6 +107,8 @@ notes:
     subnet group and both security groups (rules, tags) before and after.
   - Retries throttling with jittered exponential backoff; a group that was just created is retried while EC2
     does not know it yet.
+author:
+  - tap.multiregion maintainers (!UNKNOWN)
 """
 
 EXAMPLES = r"""
@@ -145,6 +145,14 @@ vpc_id:
   returned: always
   type: str
   sample: vpc-0123456789abcdef0
+changes:
+  description: One sentence per change made (or, in check mode, that would be made), naming the resource and attribute.
+  returned: always
+  type: list
+  elements: str
+  sample:
+    - create security group tap-app-dev-us-east-1
+    - "security group tap-db-dev-us-east-1: revoke egress all traffic 0.0.0.0/0"
 subnet_group_name:
   description: Name of the DB subnet group (also in check mode when it would be created).
   returned: when O(state=present)
@@ -217,17 +225,8 @@ db_security_group:
   description: The C(db) group after the run, as RV(app_security_group).
   returned: when O(state=present)
   type: dict
-changes:
-  description: One sentence per change made (or, in check mode, that would be made), naming the resource and attribute.
-  returned: always
-  type: list
-  elements: str
-  sample:
-    - create security group tap-app-dev-us-east-1
-    - "security group tap-db-dev-us-east-1: revoke egress all traffic 0.0.0.0/0"
 """
 
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
@@ -498,11 +497,8 @@ def main():
         port=dict(type="int", default=3306),
         rule_description=dict(type="str"),
         dependency_timeout=dict(type="int", default=2700),
-        tags=dict(type="dict", aliases=["resource_tags"]),
-        purge_tags=dict(type="bool", default=True),
     )
-    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    AuroraNetwork(module).run()
+    AuroraNetwork.main(argument_spec, tags=True)
 
 
 if __name__ == "__main__":

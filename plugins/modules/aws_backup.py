@@ -10,6 +10,12 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 ---
 module: aws_backup
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.tags
+  - amazon.aws.boto3
+  - tap.multiregion.attributes
 short_description: Ensure an encrypted AWS Backup vault, a scheduled backup plan and its resource selection
 version_added: 0.1.0
 description:
@@ -22,8 +28,6 @@ description:
     (the vault and the plan list; then the tags, the plan and its selections).
   - With O(state=absent) the selection and the plan are deleted; the vault is kept (it holds the recovery points)
     unless O(delete_vault=true) and it is empty.
-author:
-  - tap.multiregion maintainers (!UNKNOWN)
 options:
   vault_name:
     description: Name of the backup vault.
@@ -76,14 +80,10 @@ options:
     description: With O(state=absent), also delete the vault (AWS refuses while it holds recovery points).
     type: bool
     default: false
-extends_documentation_fragment:
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.tags
-  - amazon.aws.boto3
-  - tap.multiregion.attributes
 notes:
   - AWS cannot change the key of an existing vault; a different O(kms_key_arn) is reported as a warning.
+author:
+  - tap.multiregion maintainers (!UNKNOWN)
 """
 
 EXAMPLES = r"""
@@ -103,6 +103,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+vault_arn:
+  description: ARN of the backup vault.
+  returned: when the vault exists (not a check-mode creation)
+  type: str
+  sample: arn:aws:backup:us-east-1:123456789012:backup-vault:tap-backup-prod-us-east-1
 changes:
   description: One sentence per change made (or, in check mode, that would be made), naming the resource and attribute.
   returned: always
@@ -111,10 +116,6 @@ changes:
   sample:
     - create backup vault tap-backup-prod-us-east-1 (key arn:aws:kms:us-east-1:123456789012:key/0a1b)
     - "backup plan tap-backup-prod-us-east-1: rule daily delete_after_days 7 -> 30"
-vault_arn:
-  description: ARN of the backup vault.
-  returned: when the vault exists (not a check-mode creation)
-  type: str
 plan_id:
   description: Id of the backup plan.
   returned: state=present, when the plan exists (not a check-mode creation)
@@ -133,7 +134,6 @@ selection_id:
   type: str
 """
 
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.tap.multiregion.plugins.module_utils.base import AwsResource
 from ansible_collections.tap.multiregion.plugins.module_utils.base import Failure
@@ -410,15 +410,8 @@ def main():
         resources=dict(type="list", elements="str", default=[]),
         state=dict(type="str", choices=["present", "absent"], default="present"),
         delete_vault=dict(type="bool", default=False),
-        tags=dict(type="dict", aliases=["resource_tags"]),
-        purge_tags=dict(type="bool", default=True),
     )
-    module = AnsibleAWSModule(
-        argument_spec=argument_spec,
-        required_if=[("state", "present", ["retention_days"])],
-        supports_check_mode=True,
-    )
-    AwsBackup(module).run()
+    AwsBackup.main(argument_spec, required_if=[("state", "present", ["retention_days"])], tags=True)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,11 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 ---
 module: caller_identity
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+  - tap.multiregion.read_only
 short_description: Return the AWS account, ARN, user ID and partition of the caller with one STS call
 version_added: 0.1.0
 description:
@@ -18,23 +23,12 @@ description:
   - A leaner M(amazon.aws.aws_caller_info) (which also lists the IAM account aliases); with the collection's action
     plugin it runs inside the controller's worker process.
   - Reads only; never changes anything (C(changed=false)).
-author:
-  - tap.multiregion maintainers (!UNKNOWN)
 options: {}
-extends_documentation_fragment:
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.boto3
-attributes:
-  check_mode:
-    support: full
-    description: Reads only, so it runs the same in check mode.
-  diff_mode:
-    support: none
-    description: Changes nothing, so there is nothing to show.
 notes:
   - Retries throttling with jittered exponential backoff.
   - C(GetCallerIdentity) needs no IAM permission.
+author:
+  - tap.multiregion maintainers (!UNKNOWN)
 """
 
 EXAMPLES = r"""
@@ -71,7 +65,6 @@ partition:
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.arn import parse_aws_arn
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.tap.multiregion.plugins.module_utils.base import AwsResource
 
@@ -95,8 +88,7 @@ class CallerIdentity(AwsResource):
 
 
 def main():
-    module = AnsibleAWSModule(argument_spec={}, supports_check_mode=True)
-    CallerIdentity(module).run()
+    CallerIdentity.main({})
 
 
 if __name__ == "__main__":

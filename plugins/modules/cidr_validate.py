@@ -10,6 +10,8 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 ---
 module: cidr_validate
+extends_documentation_fragment:
+  - tap.multiregion.read_only
 short_description: Check the VPC CIDRs of every region against the network policy
 version_added: 0.1.0
 description:
@@ -18,8 +20,6 @@ description:
   - No two regions' networks may overlap in any way (identical, contained or partially overlapping).
   - The derived subnets (public C(x.y.0-2.0/24), private C(x.y.10-12.0/24)) must lie inside the VPC.
   - Fails with one message per violation naming the region(s), the field and the value.
-author:
-  - tap.multiregion maintainers (!UNKNOWN)
 options:
   regions:
     description: Map of region name to its VPC CIDR.
@@ -29,15 +29,10 @@ options:
     description: The prefix length every VPC CIDR must have.
     type: int
     default: 16
-attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: none
 notes:
   - Makes no AWS call; run it before the first task that does.
+author:
+  - tap.multiregion maintainers (!UNKNOWN)
 """
 
 EXAMPLES = r"""

@@ -10,6 +10,12 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 ---
 module: cloudwatch_alarms
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.tags
+  - amazon.aws.boto3
+  - tap.multiregion.attributes
 short_description: Ensure a list of CloudWatch metric alarms in one invocation
 version_added: 0.1.0
 description:
@@ -21,8 +27,6 @@ description:
   - Tags are set on creation and reconciled on existing alarms with C(TagResource)/C(UntagResource)
     (C(PutMetricAlarm) ignores tags of an existing alarm).
   - Alarms not named in O(alarms) are never touched.
-author:
-  - tap.multiregion maintainers (!UNKNOWN)
 options:
   state:
     description:
@@ -122,17 +126,13 @@ options:
     description: Default for O(alarms[].actions_enabled).
     type: bool
     default: true
-extends_documentation_fragment:
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.tags
-  - amazon.aws.boto3
-  - tap.multiregion.attributes
 notes:
   - O(tags) are the tags every alarm carries; without O(tags) the tags of existing alarms are not managed.
   - Read calls of a run with nothing to change are one C(DescribeAlarms) per 100 alarms and, with O(tags), one
     C(ListTagsForResource) per alarm, all at the same time.
   - Metric math alarms (C(Metrics)) and extended statistics are not supported.
+author:
+  - tap.multiregion maintainers (!UNKNOWN)
 """
 
 EXAMPLES = r"""
@@ -162,15 +162,6 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
-changes:
-  description: One sentence per change made (or, in check mode, that would be made), naming the alarm and the options.
-  returned: always
-  type: list
-  elements: str
-  sample:
-    - create alarm tap-dev-us-east-1-lambda-errors
-    - "alarm tap-dev-us-east-1-aurora-cpu-high: threshold 80.0 -> 90.0"
-    - "alarm tap-dev-us-east-1-lambda-errors: tags CostCenter=platform"
 alarms:
   description: The alarms after the run (as DescribeAlarms returns them; in check mode the requested configuration).
   returned: state=present
@@ -183,11 +174,19 @@ alarms:
       metric_name: Errors
       namespace: AWS/Lambda
       threshold: 10.0
+changes:
+  description: One sentence per change made (or, in check mode, that would be made), naming the resource and attribute.
+  returned: always
+  type: list
+  elements: str
+  sample:
+    - create alarm tap-dev-us-east-1-lambda-errors
+    - "alarm tap-dev-us-east-1-aurora-cpu-high: threshold 80.0 -> 90.0"
+    - "alarm tap-dev-us-east-1-lambda-errors: tags CostCenter=platform"
 """
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
@@ -332,11 +331,8 @@ def main():
             type="str", choices=["breaching", "notBreaching", "ignore", "missing"], default="missing"
         ),
         actions_enabled=dict(type="bool", default=True),
-        tags=dict(type="dict", aliases=["resource_tags"]),
-        purge_tags=dict(type="bool", default=True),
     )
-    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    Alarms(module).run()
+    Alarms.main(argument_spec, tags=True)
 
 
 if __name__ == "__main__":

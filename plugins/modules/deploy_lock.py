@@ -10,6 +10,11 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 ---
 module: deploy_lock
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+  - tap.multiregion.attributes
 short_description: Take, release or remove the deploy lock of an environment (a DynamoDB item)
 version_added: 0.1.0
 description:
@@ -33,8 +38,6 @@ description:
     the playbook C(playbooks/unlock.yml) asks for explicit confirmation first.
   - In check mode nothing is written (a check-mode run never takes the lock), but a lock held by
     another run still fails the task and a takeover still warns.
-author:
-  - tap.multiregion maintainers (!UNKNOWN)
 options:
   lock_id:
     description: What is locked, the environment name (C(dev), C(staging), C(prod)).
@@ -102,11 +105,6 @@ options:
       - C(false) leaves it as it is, since the table is shared by the environments of the account and region.
     type: bool
     default: false
-extends_documentation_fragment:
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.boto3
-  - tap.multiregion.attributes
 notes:
   - Each lock operation is one read and at most one conditional write; the table is described and
     created only when the first write finds it missing.
@@ -114,6 +112,8 @@ notes:
   - C(table_changes) tells the repairs of an existing lock table apart from the run's bookkeeping (the lock
     item, and the table and key a first run creates, as a state backend); the role reports only those as
     changed, so a no-op deploy, and the plan of a new environment, report C(changed=0) for the lock.
+author:
+  - tap.multiregion maintainers (!UNKNOWN)
 """
 
 EXAMPLES = r"""
@@ -174,6 +174,15 @@ lock:
       description: Seconds until it expires (0 once expired).
       type: int
       sample: 10800
+changes:
+  description: One sentence per change made (or, in check mode, that would be made), naming the resource and attribute.
+  returned: always
+  type: list
+  elements: str
+  sample:
+    - create KMS key alias/tap-deploy-locks
+    - create lock table tap-deploy-locks
+    - write the deploy lock prod
 previous_lock:
   description: The lock this task replaced (expired takeover) or removed (release, forced unlock).
   returned: always
@@ -194,12 +203,6 @@ lock_changed:
   returned: always
   type: bool
   sample: true
-changes:
-  description: One sentence per change (made or, in check mode, planned) of the lock item, the table or its key.
-  returned: always
-  type: list
-  elements: str
-  sample: ["create KMS key alias/tap-deploy-locks", "create lock table tap-deploy-locks", "write the deploy lock prod"]
 table_changes:
   description: The repairs of the existing lock table among RV(changes) (what a plan or drift report shows).
   returned: always
@@ -220,7 +223,6 @@ diff:
 import json
 import time
 
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 
 from ansible_collections.tap.multiregion.plugins.module_utils import deploy_lock as logic
@@ -493,12 +495,7 @@ def main():
         point_in_time_recovery=dict(type="bool", default=True),
         deletion_protection=dict(type="bool", default=False),
     )
-    module = AnsibleAWSModule(
-        argument_spec=argument_spec,
-        required_if=[("state", "locked", ("holder", "run_id"))],
-        supports_check_mode=True,
-    )
-    DeployLock(module).run()
+    DeployLock.main(argument_spec, required_if=[("state", "locked", ("holder", "run_id"))])
 
 
 if __name__ == "__main__":

@@ -10,6 +10,10 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 ---
 module: deployment_records
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
 short_description: Write one deployment record to S3, or read the newest records
 version_added: 0.1.0
 description:
@@ -23,8 +27,6 @@ description:
   - A write retried after an ambiguous answer (a 5xx or a lost connection, when the first attempt may have
     succeeded) finds its own record already there; that counts as written, not as a clash. Only a
     different record under the same key fails.
-author:
-  - tap.multiregion maintainers (!UNKNOWN)
 options:
   bucket:
     description: Name of the bucket.
@@ -46,10 +48,6 @@ options:
   last:
     description: How many of the newest records to return. Mutually exclusive with O(record).
     type: int
-extends_documentation_fragment:
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.boto3
 attributes:
   check_mode:
     support: full
@@ -60,6 +58,8 @@ attributes:
 notes:
   - Retries throttling and server errors with jittered exponential backoff; the newest records are read at
     the same time.
+author:
+  - tap.multiregion maintainers (!UNKNOWN)
 """
 
 EXAMPLES = r"""
@@ -106,7 +106,6 @@ total:
 
 import json
 
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.tap.multiregion.plugins.module_utils.base import AwsResource
 from ansible_collections.tap.multiregion.plugins.module_utils.base import Failure
@@ -178,8 +177,8 @@ class DeploymentRecords(AwsResource):
 
 
 def main():
-    module = AnsibleAWSModule(
-        argument_spec=dict(
+    DeploymentRecords.main(
+        dict(
             bucket=dict(type="str", required=True),
             prefix=dict(type="str", required=True),
             key=dict(type="str", no_log=False),
@@ -190,9 +189,7 @@ def main():
         mutually_exclusive=[("record", "last")],
         required_one_of=[("record", "last")],
         required_by={"record": ("key", "kms_key_id")},
-        supports_check_mode=True,
     )
-    DeploymentRecords(module).run()
 
 
 if __name__ == "__main__":

@@ -10,6 +10,12 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 ---
 module: dynamodb_global_table
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.tags
+  - amazon.aws.boto3
+  - tap.multiregion.attributes
 short_description: Manage a DynamoDB global table (version 2019.11.21) and its replicas in one invocation
 version_added: 0.1.0
 description:
@@ -25,8 +31,6 @@ description:
   - Deletion protection, point-in-time recovery and tags are per-region settings in DynamoDB (not replicated),
     so they are applied to the table and to every replica.
   - Removing a replica that is no longer listed is refused unless O(allow_replica_removal=true).
-author:
-  - tap.multiregion maintainers (!UNKNOWN)
 options:
   name:
     description: Name of the table (the same in every region).
@@ -118,12 +122,6 @@ options:
         accept a change while an earlier one is still running.
     type: int
     default: 1800
-extends_documentation_fragment:
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.tags
-  - amazon.aws.boto3
-  - tap.multiregion.attributes
 notes:
   - O(tags) are the tags of the table and, unless a replica sets its own, of every replica; O(purge_tags) applies to
     each region.
@@ -135,6 +133,8 @@ notes:
     minutes to create or delete, and DynamoDB accepts one replica change at a time.
   - In check mode a KMS alias that does not exist yet (created by the same, not yet applied run) is reported with
     a warning and compared as given.
+author:
+  - tap.multiregion maintainers (!UNKNOWN)
 """
 
 EXAMPLES = r"""
@@ -182,6 +182,14 @@ table:
     sse_description: {status: ENABLED, sse_type: KMS, kms_master_key_arn: "arn:aws:kms:us-east-1:123456789012:key/..."}
     global_table_version: "2019.11.21"
     replicas: [{region_name: us-east-2, replica_status: ACTIVE, kms_master_key_id: "arn:aws:kms:us-east-2:..."}]
+changes:
+  description: One sentence per change made (or, in check mode, that would be made), naming the resource and attribute.
+  returned: always
+  type: list
+  elements: str
+  sample:
+    - "create replica us-east-2 of table sessions-dev (KMS key key/1234abcd-12ab-34cd-56ef-1234567890ab)"
+    - "replica us-east-2 of table sessions-dev: point-in-time recovery false -> true"
 table_name:
   description: Name of the table.
   returned: always
@@ -198,15 +206,6 @@ replica_regions:
   type: list
   elements: str
   sample: [eu-west-1, us-east-2]
-changes:
-  description: One sentence per change made (or, in check mode, that would be made), in order, naming the table or
-    replica and the attribute.
-  returned: always
-  type: list
-  elements: str
-  sample:
-    - "create replica us-east-2 of table sessions-dev (KMS key key/1234abcd-12ab-34cd-56ef-1234567890ab)"
-    - "replica us-east-2 of table sessions-dev: point-in-time recovery false -> true"
 diff:
   description: Before and after view of the table, its settings and its replicas (in diff mode, C(--diff)).
   returned: when diff mode is on
@@ -222,7 +221,6 @@ except ImportError:
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
@@ -588,19 +586,12 @@ def main():
         ),
         point_in_time_recovery=dict(type="bool", default=True),
         deletion_protection=dict(type="bool", default=True),
-        tags=dict(type="dict", aliases=["resource_tags"]),
-        purge_tags=dict(type="bool", default=True),
         allow_replica_removal=dict(type="bool", default=False),
         allow_deletion_protection_removal=dict(type="bool", default=False),
         wait=dict(type="bool", default=True),
         wait_timeout=dict(type="int", default=1800),
     )
-    module = AnsibleAWSModule(
-        argument_spec=argument_spec,
-        required_if=[("state", "present", ["kms_key"])],
-        supports_check_mode=True,
-    )
-    GlobalTable(module).run()
+    GlobalTable.main(argument_spec, required_if=[("state", "present", ["kms_key"])], tags=True)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,12 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 ---
 module: global_table_replication
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+  - tap.multiregion.read_only
+  - tap.multiregion.waits
 short_description: Wait until a DynamoDB global table's replication from this region has caught up
 version_added: 0.1.0
 description:
@@ -21,8 +27,6 @@ description:
     publishes the metric only while items are replicated).
   - Fails when the wait ends (O(wait_timeout)) with a latency still above the bound, naming each region and its
     latency. Reads only (C(changed=false)).
-author:
-  - tap.multiregion maintainers (!UNKNOWN)
 options:
   table_name:
     description: Name of the global table (its replica in the module's region is the source).
@@ -40,20 +44,14 @@ options:
     description: Wait until caught up (false - read once and report).
     type: bool
     default: true
-extends_documentation_fragment:
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.boto3
-  - tap.multiregion.waits
 attributes:
   check_mode:
     support: full
     description: Reads the latency once and reports it, without waiting.
-  diff_mode:
-    support: none
-    description: Changes nothing.
 notes:
   - Needs C(dynamodb:DescribeTable), C(cloudwatch:ListMetrics) and C(cloudwatch:GetMetricData).
+author:
+  - tap.multiregion maintainers (!UNKNOWN)
 """
 
 EXAMPLES = r"""
@@ -85,7 +83,6 @@ reads:
   type: int
 """
 
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.tap.multiregion.plugins.module_utils import cloudwatch_metrics
 from ansible_collections.tap.multiregion.plugins.module_utils.base import AwsResource
@@ -147,17 +144,15 @@ class GlobalTableReplication(AwsResource):
 
 
 def main():
-    module = AnsibleAWSModule(
-        argument_spec=dict(
+    GlobalTableReplication.main(
+        dict(
             table_name=dict(type="str", required=True),
             max_latency_ms=dict(type="int", default=2000),
             window_minutes=dict(type="int", default=5),
             wait=dict(type="bool", default=True),
             wait_timeout=dict(type="int", default=3600),
         ),
-        supports_check_mode=True,
     )
-    GlobalTableReplication(module).run()
 
 
 if __name__ == "__main__":

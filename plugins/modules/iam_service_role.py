@@ -10,6 +10,12 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 ---
 module: iam_service_role
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.tags
+  - amazon.aws.boto3
+  - tap.multiregion.attributes
 short_description: Manage an IAM role for an AWS service with its trust policy, managed policies and one inline policy
 version_added: 0.1.0
 description:
@@ -22,8 +28,6 @@ description:
   - Refuses policies that allow a wildcard action (C(*), C(s3:*), C(s3:Get*)) or use C(NotAction), unless
     O(allow_wildcard_actions=true).
   - IAM is global; give each region its own role name (for example C(tap-lambda-dev-us-east-1)).
-author:
-  - tap.multiregion maintainers (!UNKNOWN)
 options:
   name:
     description: Name of the role.
@@ -76,17 +80,13 @@ options:
     description: Accept policies with wildcard actions or C(NotAction). Leave it C(false) (least privilege).
     type: bool
     default: false
-extends_documentation_fragment:
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.tags
-  - amazon.aws.boto3
-  - tap.multiregion.attributes
 notes:
   - The roles of every module of this collection are made by the same code (module_utils/resources/service_role.py).
   - Retries throttling with jittered exponential backoff.
   - A new role takes a few seconds to be usable by services (IAM is eventually consistent);
     M(tap.multiregion.lambda_function) retries while it propagates.
+author:
+  - tap.multiregion maintainers (!UNKNOWN)
 """
 
 EXAMPLES = r"""
@@ -129,6 +129,14 @@ arn:
   returned: when O(state=present)
   type: str
   sample: arn:aws:iam::123456789012:role/tap-lambda-dev-us-east-1
+changes:
+  description: One sentence per change made (or, in check mode, that would be made), naming the resource and attribute.
+  returned: always
+  type: list
+  elements: str
+  sample:
+    - create role tap-lambda-dev-us-east-1
+    - "role tap-lambda-dev-us-east-1: add inline policy data-processor"
 role:
   description: The role as GetRole describes it (snake_case keys; tag keys unchanged), without the trust policy.
   returned: when O(state=present)
@@ -157,15 +165,8 @@ created:
   description: Whether this run created the role (a new role takes seconds to be usable by services).
   returned: when O(state=present)
   type: bool
-changes:
-  description: One sentence per change made (or, in check mode, that would be made), naming the resource and attribute.
-  returned: always
-  type: list
-  elements: str
-  sample: ["create role tap-lambda-dev-us-east-1", "role tap-lambda-dev-us-east-1: add inline policy data-processor"]
 """
 
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.tap.multiregion.plugins.module_utils import policies
 from ansible_collections.tap.multiregion.plugins.module_utils.base import AwsResource
@@ -224,16 +225,13 @@ def main():
         inline_policy=dict(type="json"),
         purge_inline_policies=dict(type="bool", default=True),
         allow_wildcard_actions=dict(type="bool", default=False),
-        tags=dict(type="dict", aliases=["resource_tags"]),
-        purge_tags=dict(type="bool", default=True),
     )
-    module = AnsibleAWSModule(
-        argument_spec=argument_spec,
+    ServiceRole.main(
+        argument_spec,
         required_if=[("state", "present", ["trust_policy"])],
         required_together=[("inline_policy", "inline_policy_name")],
-        supports_check_mode=True,
+        tags=True,
     )
-    ServiceRole(module).run()
 
 
 if __name__ == "__main__":

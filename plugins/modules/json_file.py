@@ -13,6 +13,8 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 ---
 module: json_file
+extends_documentation_fragment:
+  - tap.multiregion.attributes
 short_description: Write data as a JSON file on the controller, only when it changes
 version_added: 0.1.0
 description:
@@ -20,8 +22,6 @@ description:
     on the Ansible controller, creating missing parent directories, without starting a module process (the
     C(file) and C(copy) modules would start three processes, C(file), C(stat) and C(copy)).
   - The file is replaced atomically and only when its text would change; the task is C(changed) only then.
-author:
-  - tap.multiregion maintainers (!UNKNOWN)
 options:
   dest:
     description: Path of the file on the controller.
@@ -35,12 +35,12 @@ options:
     description: Permissions of the file (octal string).
     type: str
     default: "0644"
-extends_documentation_fragment:
-  - tap.multiregion.attributes
 attributes:
   action:
     description: Indicates this has a corresponding action plugin, so parts of the work run on the controller.
     support: full
+author:
+  - tap.multiregion maintainers (!UNKNOWN)
 """
 
 EXAMPLES = r"""

@@ -10,6 +10,12 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 ---
 module: kms_key
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.tags
+  - amazon.aws.boto3
+  - tap.multiregion.attributes
 short_description: Manage a symmetric customer managed KMS key found by its alias, with few API calls
 version_added: 0.1.0
 description:
@@ -26,8 +32,6 @@ description:
     is enabled again).
   - O(state=absent) schedules the key for deletion after O(pending_window_days) days and, with O(delete_alias=true),
     deletes the alias. A key already pending deletion, or no key at all, is left as it is.
-author:
-  - tap.multiregion maintainers (!UNKNOWN)
 options:
   alias:
     description:
@@ -88,12 +92,6 @@ options:
         and recovers it; without the alias the key is found by its alias tag (a listing of the keys).
     type: bool
     default: true
-extends_documentation_fragment:
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.tags
-  - amazon.aws.boto3
-  - tap.multiregion.attributes
 notes:
   - The alias tag O(alias_tag_key) is added to O(tags); without O(tags) the tags are left as they are except
     that the alias tag is added.
@@ -102,6 +100,8 @@ notes:
     C(GetKeyRotationStatus) and C(ListResourceTags).
   - Only symmetric encryption keys of origin C(AWS_KMS) in one region are managed (no multi-Region keys, grants,
     asymmetric or HMAC keys); use M(amazon.aws.kms_key) for those.
+author:
+  - tap.multiregion maintainers (!UNKNOWN)
 """
 
 EXAMPLES = r"""
@@ -130,6 +130,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+key_id:
+  description: ID of the key.
+  returned: when a key exists (not in check mode when it would be created)
+  type: str
+  sample: 1234abcd-12ab-34cd-56ef-1234567890ab
 changes:
   description: One sentence per change made (or, in check mode, that would be made), naming the resource and attribute.
   returned: always
@@ -139,11 +144,6 @@ changes:
     - create key alias/tap-dev-us-east-1
     - create alias alias/tap-dev-us-east-1
     - "key alias/tap-dev-us-east-1: rotation false -> true"
-key_id:
-  description: ID of the key.
-  returned: when a key exists (not in check mode when it would be created)
-  type: str
-  sample: 1234abcd-12ab-34cd-56ef-1234567890ab
 key_arn:
   description: ARN of the key.
   returned: when a key exists (not in check mode when it would be created)
@@ -174,7 +174,6 @@ deletion_date:
 
 import json
 
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
@@ -504,15 +503,12 @@ def main():
         enabled=dict(type="bool", default=True),
         enable_key_rotation=dict(type="bool", default=True),
         policy=dict(type="json"),
-        tags=dict(type="dict", aliases=["resource_tags"]),
-        purge_tags=dict(type="bool", default=True),
         alias_tag_key=dict(type="str", default=logic.ALIAS_TAG_KEY, no_log=False),
         pending_window_days=dict(type="int", default=30, aliases=["pending_window", "deletion_delay"]),
         delete_alias=dict(type="bool", default=True),
         keep_while_in_use=dict(type="bool", default=False),
     )
-    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    KmsKey(module).run()
+    KmsKey.main(argument_spec, tags=True)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,12 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 ---
 module: lambda_function
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.tags
+  - amazon.aws.boto3
+  - tap.multiregion.attributes
 short_description: Manage a Lambda function with its log groups, failure queue, permissions and S3 notifications
 version_added: 0.1.0
 description:
@@ -29,8 +35,6 @@ description:
     more while Lambda builds its network interfaces) and after every configuration or code update until its
     C(LastUpdateStatus) is C(Successful). A creation or update that ends C(Failed) fails the task, naming AWS's
     reason and reason code; so does a function an earlier run left C(Failed) when there is nothing to change.
-author:
-  - tap.multiregion maintainers (!UNKNOWN)
 options:
   name:
     description: Name of the function, for example C(data-processor-dev-us-east-1).
@@ -232,12 +236,6 @@ options:
     description: Seconds to wait for Lambda to finish creating the function or applying an update.
     type: int
     default: 900
-extends_documentation_fragment:
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.tags
-  - amazon.aws.boto3
-  - tap.multiregion.attributes
 notes:
   - O(tags) apply to the function, its log groups and its queue.
   - Retries throttling with jittered exponential backoff; C(ResourceConflictException) while the function is
@@ -245,6 +243,8 @@ notes:
     when the role is new; S3's C(InvalidArgument) "Unable to validate the following destination configurations"
     while a new permission propagates; and the creation of a queue whose name was deleted less than 60 seconds ago.
   - Does not invoke the function and does not publish versions.
+author:
+  - tap.multiregion maintainers (!UNKNOWN)
 """
 
 EXAMPLES = r"""
@@ -277,17 +277,19 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
-changes:
-  description: One sentence per change made (or, in check mode, that would be made), naming the resource and attribute.
-  returned: always
-  type: list
-  elements: str
-  sample: ["create log group /aws/lambda/data-processor-dev", "function data-processor-dev: memory size 128 -> 256"]
 function_arn:
   description: ARN of the function (unqualified); derived from the role's account when check mode would create it.
   returned: when O(state=present)
   type: str
   sample: arn:aws:lambda:us-east-1:123456789012:function:data-processor-dev-us-east-1
+changes:
+  description: One sentence per change made (or, in check mode, that would be made), naming the resource and attribute.
+  returned: always
+  type: list
+  elements: str
+  sample:
+    - create log group /aws/lambda/data-processor-dev
+    - "function data-processor-dev: memory size 128 -> 256"
 function_name:
   description: Name of the function.
   returned: always
@@ -342,7 +344,6 @@ s3_notifications:
 import copy
 import threading
 
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.tap.multiregion.plugins.module_utils import lambda_function as logic
 from ansible_collections.tap.multiregion.plugins.module_utils.base import AwsResource
@@ -680,15 +681,12 @@ def main():
             events=dict(type="list", elements="str", default=list(logic.DEFAULT_S3_EVENTS)),
             prefix=dict(type="str"), suffix=dict(type="str"))),
         wait_timeout=dict(type="int", default=900),
-        tags=dict(type="dict", aliases=["resource_tags"]),
-        purge_tags=dict(type="bool", default=True),
     )
-    module = AnsibleAWSModule(
-        argument_spec=argument_spec,
+    LambdaFunction.main(
+        argument_spec,
         required_if=[("state", "present", ["role", "runtime", "handler", "zip_file"])],
-        supports_check_mode=True,
+        tags=True,
     )
-    LambdaFunction(module).run()
 
 
 if __name__ == "__main__":

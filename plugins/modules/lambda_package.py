@@ -24,8 +24,6 @@ description:
   - The file at O(dest) is written only when its content would change; the task is C(changed) only then.
   - Returns the package's SHA-256 in the form Lambda reports as C(CodeSha256) (base64 of the digest), so a later
     task can compare it with the deployed function and update the code only when it differs.
-author:
-  - tap.multiregion maintainers (!UNKNOWN)
 options:
   src:
     description:
@@ -69,6 +67,8 @@ attributes:
 notes:
   - When several hosts build the same package, use O(dest) once with C(run_once) (or per host paths) so the hosts
     do not write the same file at the same time; writes are atomic either way.
+author:
+  - tap.multiregion maintainers (!UNKNOWN)
 """
 
 EXAMPLES = r"""

@@ -10,6 +10,11 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 ---
 module: preflight
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+  - tap.multiregion.read_only
 short_description: Read-only checks of one region against what AWS allows, before anything is written
 version_added: 0.2.0
 description:
@@ -22,8 +27,6 @@ description:
     notices KMS keys in O(kms_aliases) that are pending deletion (the deploy cancels their deletion).
   - Never writes; the result is the same in check mode. Each problem names the region, the setting, the value and
     what AWS allows.
-author:
-  - tap.multiregion maintainers (!UNKNOWN)
 options:
   zone_count:
     description: Availability zones the region must offer (the network spreads its subnets over them).
@@ -70,21 +73,12 @@ options:
     description: Fail the task when a check finds a problem (otherwise only return them in RV(problems)).
     type: bool
     default: true
-extends_documentation_fragment:
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.boto3
-attributes:
-  check_mode:
-    support: full
-    description: Reads only, so it runs the same in check mode.
-  diff_mode:
-    support: none
-    description: Changes nothing, so there is nothing to show.
 notes:
   - Reads made, at the same time, C(DescribeAvailabilityZones), C(DescribeDBEngineVersions),
     C(DescribeOrderableDBInstanceOptions), C(GetAccountSettings), C(GetFunctionConcurrency), one C(HeadBucket) per
     bucket and one C(DescribeKey) per alias.
+author:
+  - tap.multiregion maintainers (!UNKNOWN)
 """
 
 EXAMPLES = r"""
@@ -128,7 +122,6 @@ changes:
   elements: str
 """
 
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.tap.multiregion.plugins.module_utils import preflight as checks
 from ansible_collections.tap.multiregion.plugins.module_utils.base import AwsResource
@@ -239,8 +232,7 @@ def main():
         kms_aliases=dict(type="list", elements="str", default=[], no_log=False),
         fail_on_problems=dict(type="bool", default=True),
     )
-    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    Preflight(module).run()
+    Preflight.main(argument_spec)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,12 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 ---
 module: s3_secure_bucket
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.tags
+  - amazon.aws.boto3
+  - tap.multiregion.attributes
 short_description: Configure one S3 bucket completely (encryption, access, policy, versioning, lifecycle, logging, tags)
 version_added: 0.1.0
 description:
@@ -25,8 +31,6 @@ description:
     changed, so other tasks may own them.
   - S3 bucket names are global across all AWS accounts. A name that another account owns (C(HeadBucket) answers
     403) fails the run before anything is written, with O(state=present) and O(state=absent) alike.
-author:
-  - tap.multiregion maintainers (!UNKNOWN)
 options:
   name:
     description: Name of the bucket.
@@ -175,18 +179,14 @@ options:
         description: Key prefix of the objects replicated; empty for the whole bucket.
         type: str
         default: ''
-extends_documentation_fragment:
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.tags
-  - amazon.aws.boto3
-  - tap.multiregion.attributes
 notes:
   - Retries throttling and transient errors with jittered back-off; right after C(CreateBucket) a C(NoSuchBucket)
     answer is retried too.
   - Read calls of a run with nothing to change are C(HeadBucket) and then, at the same time, one read per managed
     setting.
   - O(state=absent) deletes data irreversibly (all object versions).
+author:
+  - tap.multiregion maintainers (!UNKNOWN)
 """
 
 EXAMPLES = r"""
@@ -241,14 +241,6 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
-changes:
-  description: One sentence per change made (or, in check mode, that would be made), naming the bucket and setting.
-  returned: always
-  type: list
-  elements: str
-  sample:
-    - create bucket tap-data-dev-us-east-1 (us-east-1)
-    - "bucket tap-data-dev-us-east-1: versioning Suspended -> Enabled"
 bucket:
   description: The bucket and its managed settings after the run (what they would be, in check mode).
   returned: when O(state=present)
@@ -318,6 +310,14 @@ bucket:
       description: Tags of the bucket.
       type: dict
       returned: when managed
+changes:
+  description: One sentence per change made (or, in check mode, that would be made), naming the resource and attribute.
+  returned: always
+  type: list
+  elements: str
+  sample:
+    - create bucket tap-data-dev-us-east-1 (us-east-1)
+    - "bucket tap-data-dev-us-east-1: versioning Suspended -> Enabled"
 deleted_objects:
   description: Number of object versions and delete markers removed by O(state=absent).
   returned: when O(state=absent) and the bucket existed (not in check mode)
@@ -332,7 +332,6 @@ try:
 except ImportError:
     pass  # Handled by AnsibleAWSModule
 
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.s3 import validate_bucket_name
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 
@@ -676,11 +675,8 @@ def main():
             ),
             required_if=[("enabled", True, ["role_arn", "destination_bucket_arn", "destination_kms_key_arn"])],
         ),
-        tags=dict(type="dict", aliases=["resource_tags"]),
-        purge_tags=dict(type="bool", default=True),
     )
-    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    SecureBucket(module).run()
+    SecureBucket.main(argument_spec, tags=True)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,11 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 ---
 module: smoke_test
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+  - tap.multiregion.read_only
 short_description: Smoke-test the data path of one region of the stack (S3 -> Lambda -> DynamoDB, HTTP API)
 version_added: 0.1.0
 description:
@@ -32,8 +37,6 @@ description:
     that address with the invoke URL's C(Host) header, as botocore sends every other call.
   - Checks that fail do not fail the module; C(passed) says whether all passed. The test object and item are the
     run's bookkeeping, not changes of the stack, so the module reports C(changed=false).
-author:
-  - tap.multiregion maintainers (!UNKNOWN)
 options:
   bucket:
     description: The region's data bucket, whose object-created events notify the function.
@@ -76,23 +79,18 @@ options:
     description: Seconds to wait for each asynchronous effect (the item, its replicas, their removal).
     type: int
     default: 60
-extends_documentation_fragment:
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.boto3
 attributes:
   check_mode:
     support: full
     description:
       - Finds the API and its authorization and returns the checks it would run (status C(planned)); sends nothing.
       - An API that does not exist yet is planned too (the run being planned may create it).
-  diff_mode:
-    support: none
-    description: Changes nothing of the stack, so there is nothing to show.
 notes:
   - Needs C(s3:PutObject), C(s3:ListBucketVersions), C(s3:DeleteObjectVersion), C(dynamodb:GetItem) (in every
     replica region), C(dynamodb:DeleteItem), C(apigateway:GET) and, for C(AWS_IAM) routes, C(execute-api:Invoke).
   - Polls with growing pauses (0.1 s up to 2 s), so an effect that takes milliseconds is seen at once.
+author:
+  - tap.multiregion maintainers (!UNKNOWN)
 """
 
 EXAMPLES = r"""
@@ -164,7 +162,6 @@ import json
 import random
 import time
 
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.tap.multiregion.plugins.module_utils import clients
 from ansible_collections.tap.multiregion.plugins.module_utils import execute_api
@@ -482,8 +479,8 @@ class SmokeTest(AwsResource):
 
 
 def main():
-    module = AnsibleAWSModule(
-        argument_spec=dict(
+    SmokeTest.main(
+        dict(
             bucket=dict(type="str", required=True),
             table=dict(type="str", required=True),
             api_name=dict(type="str", required=True),
@@ -495,9 +492,7 @@ def main():
             run_id=dict(type="str"),
             timeout=dict(type="int", default=60),
         ),
-        supports_check_mode=True,
     )
-    SmokeTest(module).run()
 
 
 if __name__ == "__main__":

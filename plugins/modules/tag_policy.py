@@ -10,6 +10,8 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 ---
 module: tag_policy
+extends_documentation_fragment:
+  - tap.multiregion.read_only
 short_description: Enforce the required-tag policy for every region before any AWS call
 version_added: 0.1.0
 description:
@@ -17,8 +19,6 @@ description:
   - Required keys must be present and non-empty; keys and values must respect AWS limits
     (key 128 characters, value 256, at most 50 tags, no C(aws:) prefix).
   - Fails with one message per violation naming the region, the tag and the problem.
-author:
-  - tap.multiregion maintainers (!UNKNOWN)
 options:
   tags:
     description: Map of scope (usually the region) to the tag dict resources in that scope will carry.
@@ -29,13 +29,8 @@ options:
     type: list
     elements: str
     default: [Environment, Region, CostCenter]
-attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: none
+author:
+  - tap.multiregion maintainers (!UNKNOWN)
 """
 
 EXAMPLES = r"""

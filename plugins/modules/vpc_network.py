@@ -10,6 +10,12 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 ---
 module: vpc_network
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.tags
+  - amazon.aws.boto3
+  - tap.multiregion.attributes
 short_description: Manage a region's whole VPC network in one invocation
 version_added: 0.1.0
 description:
@@ -28,8 +34,6 @@ description:
   - With O(state=absent) deletes the network, its flow logs, flow-log group and delivery role; deletions
     AWS refuses with C(DependencyViolation) (network interfaces of a deleted Lambda function linger 20 to
     40 minutes) are retried until O(dependency_timeout), with progress lines. A re-run deletes what is left.
-author:
-  - tap.multiregion maintainers (!UNKNOWN)
 options:
   name:
     description: Name of the VPC (C(Name) tag); child resources are named after it.
@@ -148,12 +152,8 @@ options:
     default: present
 notes:
   - Every resource also gets a C(Name) tag. Without O(tags), only C(Name) is set and other tags are left.
-extends_documentation_fragment:
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.tags
-  - amazon.aws.boto3
-  - tap.multiregion.attributes
+author:
+  - tap.multiregion maintainers (!UNKNOWN)
 """
 
 EXAMPLES = r"""
@@ -180,6 +180,16 @@ vpc_id:
   description: ID of the VPC (null in check mode when it would be created).
   returned: when the VPC exists or would be created
   type: str
+  sample: vpc-0a1b2c3d4e5f67890
+changes:
+  description: One sentence per change made (or, in check mode, that would be made), naming the resource and attribute.
+  returned: always
+  type: list
+  elements: str
+  sample:
+    - create VPC tap-dev-us-east-1 (10.0.0.0/16)
+    - "VPC tap-dev-us-east-1: EnableDnsHostnames false -> true"
+    - "route table tap-dev-us-east-1-private: route 0.0.0.0/0 igw-0123 -> none"
 public_subnet_ids:
   description: IDs of the public subnets, in the order of O(public_subnets).
   returned: when O(state=present)
@@ -223,20 +233,10 @@ flow_log_role_arn:
   description: ARN of the flow-log delivery role.
   returned: when O(state=present) and O(flow_log) is given
   type: str
-changes:
-  description: One sentence per change made (or, in check mode, that would be made), naming the resource and attribute.
-  returned: always
-  type: list
-  elements: str
-  sample:
-    - create VPC tap-dev-us-east-1 (10.0.0.0/16)
-    - "VPC tap-dev-us-east-1: EnableDnsHostnames false -> true"
-    - "route table tap-dev-us-east-1-private: route 0.0.0.0/0 igw-0123 -> none"
 """
 
 import json
 
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_specifications
@@ -670,12 +670,9 @@ def main():
         ),
         wait_timeout=dict(type="int", default=300),
         dependency_timeout=dict(type="int", default=2700),
-        tags=dict(type="dict", aliases=["resource_tags"]),
-        purge_tags=dict(type="bool", default=True),
         state=dict(type="str", choices=["present", "absent"], default="present"),
     )
-    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    VpcNetwork(module).run()
+    VpcNetwork.main(argument_spec, tags=True)
 
 
 if __name__ == "__main__":
