@@ -36,6 +36,9 @@ description:
     someone else's lock is never released (C(changed=false) and a warning).
   - O(state=unlocked) with O(force=true) removes whatever lock the environment has (for a run that died);
     the playbook C(playbooks/unlock.yml) asks for explicit confirmation first.
+  - O(state=settings) compares the existing lock table's settings, as taking the lock does, and repairs them, leaving
+    the lock as it is (whoever holds it). C(playbooks/drift.yml) runs it in check mode beside a deploy that may
+    hold the lock. A missing table is left to the first run that takes the lock.
   - In check mode nothing is written (a check-mode run never takes the lock), but a lock held by
     another run still fails the task and a takeover still warns.
 options:
@@ -48,8 +51,9 @@ options:
     description:
       - C(locked) takes the lock for O(run_id) (or keeps it if this run holds it already).
       - C(unlocked) releases this run's lock; with O(force=true), any lock.
+      - C(settings) compares (and repairs) the lock table's settings only.
     type: str
-    choices: [locked, unlocked]
+    choices: [locked, unlocked, settings]
     default: locked
   force:
     description:
@@ -446,6 +450,17 @@ class DeployLock(AwsResource):
             exists, item = self.get_item()
         raise Failure("the deploy lock of %s changed twice while this run tried to take it; try again" % self.lock_id)
 
+    def settings(self):
+        """The lock table's settings compared (and repaired) as when a run takes the lock; the lock is left alone."""
+        found = self.read("describe table %s" % self.table, self.ddb.describe_table, TableName=self.table,
+                          missing="ResourceNotFoundException")
+        if found is None:
+            return self.finish("no lock table %s yet: the first run that takes the lock creates it" % self.table,
+                               None, None, False)
+        (table, pitr), wanted_key = self.concurrently(self.read_settings, lambda: self.key_arn(create=False))
+        self.converge_settings(table, pitr, wanted_key)
+        return self.finish("compared the settings of lock table %s" % self.table, None, None, False)
+
     def unlocked(self):
         run_id, force = self.params["run_id"], self.params["force"]
         _exists, item = self.get_item()
@@ -482,7 +497,7 @@ class DeployLock(AwsResource):
 def main():
     argument_spec = dict(
         lock_id=dict(type="str", required=True, aliases=["environment"]),
-        state=dict(type="str", choices=["locked", "unlocked"], default="locked"),
+        state=dict(type="str", choices=["locked", "unlocked", "settings"], default="locked"),
         force=dict(type="bool", default=False),
         renew=dict(type="bool", default=False),
         holder=dict(type="str"),

@@ -313,6 +313,38 @@ def test_drift_of_the_table_is_planned_then_repaired_when_a_run_takes_the_lock(r
     assert again["table_changes"] == [] and again["lock_changed"] is True
 
 
+def test_settings_compares_the_table_beside_a_held_lock_and_leaves_the_lock_alone(run, aws, table, emulator_url):
+    """drift.yml's path: another run holds the lock, the table drifted; nothing is refused, read or written."""
+    from emulator import control
+
+    args = lock(table, kms_key_alias="alias/%s" % table, deletion_protection=True)
+    run(args)  # run-a holds the lock
+    held = item(aws, table)
+    pitr_off = {"PointInTimeRecoveryEnabled": False}
+    aws("dynamodb", REGION).update_continuous_backups(TableName=table, PointInTimeRecoverySpecification=pitr_off)
+    settings = dict(table=table, lock_id="prod", state="settings", kms_key_alias="alias/%s" % table,
+                    deletion_protection=True)
+    mark = control.last_call_seq(emulator_url)
+    planned = run(settings, check_mode=True)
+    assert planned.get("failed") is not True, planned
+    assert planned["changes"] == planned["table_changes"] == [
+        "lock table %s: point-in-time recovery false -> true" % table]
+    assert planned["lock_changed"] is False
+    assert control.write_calls(emulator_url, mark) == []
+    assert "GetItem" not in [call["operation"] for call in control.calls(emulator_url, mark)]
+    repaired = run(settings)
+    assert repaired["changes"] == planned["changes"]
+    assert run(settings, check_mode=True)["changes"] == []
+    assert item(aws, table) == held  # still run-a's lock
+
+
+def test_settings_of_a_missing_table_changes_nothing(run, table):
+    result = run(dict(table=table, lock_id="prod", state="settings"), check_mode=True)
+    assert result.get("failed") is not True, result
+    assert result["changed"] is False and result["table_changes"] == []
+    assert result["msg"] == "no lock table %s yet: the first run that takes the lock creates it" % table
+
+
 def test_a_run_renews_its_own_lock(run, aws, table):
     run(lock(table, ttl=60))
     first_expiry = int(item(aws, table)["expires_at"]["N"])
