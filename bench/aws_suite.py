@@ -42,7 +42,7 @@ MIN_POLL_SECONDS = 0.05
 # Propagation delays are seconds on AWS, but the modules retry them after a fixed real-time sleep
 # (2-5 s) that the time scale would turn into minutes; they are off in these runs (bench/README.md).
 NO_PROPAGATION = {"iam.role.propagation": 0.0, "kms.policy.propagation": 0.0, "lambda.permission.propagation": 0.0}
-# The instance class the spec gives each environment, used when group_vars names one AWS does not sell
+# The instance class the spec gives each environment, used when the settings name one AWS does not sell
 # for the engine version (the aws profile refuses those as AWS does).
 SPEC_INSTANCE_CLASSES = {"dev": "db.t4g.medium", "staging": "db.t4g.medium", "prod": "db.r5.large"}
 ROLE_ARN = "arn:aws:iam::123456789012:role/tap-bench-deployer"
@@ -66,18 +66,18 @@ def poll_env(time_scale: float) -> dict:
 
 
 def instance_class_override(environment: str) -> tuple[list[str], str | None]:
-    """(extra args, note) when group_vars/<env>.yml names an Aurora class AWS does not sell for the engine."""
+    """(extra args, note) when the settings role names an Aurora class AWS does not sell for the engine."""
     from emulator import rds_catalog
 
-    env_vars = yaml.safe_load((REPO_ROOT / "group_vars" / f"{environment}.yml").read_text()) or {}
-    defaults = yaml.safe_load((REPO_ROOT / "roles" / "aurora" / "defaults" / "main.yml").read_text()) or {}
-    chosen = env_vars.get("aurora_instance_class")
-    version = env_vars.get("aurora_engine_version") or defaults.get("aurora_engine_version")
+    settings = yaml.safe_load((REPO_ROOT / "roles" / "settings" / "defaults" / "main.yml").read_text()) or {}
+    row = (settings.get("tap_environment_settings") or {}).get(environment) or {}
+    chosen = row.get("aurora_instance_class")
+    version = settings.get("aurora_engine_version")
     if chosen and version and rds_catalog.orderable("aurora-mysql", str(version), chosen) is False:
         spec = SPEC_INSTANCE_CLASSES[environment]
-        note = (f"group_vars/{environment}.yml names {chosen}, which AWS does not sell for Aurora MySQL {version} "
-                f"(the aws profile refuses it like AWS); the aws-profile runs of {environment} use the spec's "
-                f"{spec} (-e aurora_instance_class={spec})")
+        note = (f"the settings role names {chosen} for {environment}, which AWS does not sell for Aurora MySQL "
+                f"{version} (the aws profile refuses it like AWS); the aws-profile runs of {environment} use the "
+                f"spec's {spec} (-e aurora_instance_class={spec})")
         return ["-e", f"aurora_instance_class={spec}"], note
     return [], None
 

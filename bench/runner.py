@@ -53,7 +53,7 @@ def write_inventory(directory: Path, regions: dict[str, str], environment: str =
     """An inventory like inventories/local (tests/integration/helpers.make_inventory does the same).
 
     environment: dev (the one inventories/local deploys) or prod (a bench-only prod inventory
-    against the emulator: the prod settings of group_vars/prod.yml, the emulator's connection).
+    against the emulator: the prod row of the settings role, the emulator's connection).
     """
     directory.mkdir(parents=True, exist_ok=True)
     hosts = {

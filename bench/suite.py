@@ -45,6 +45,8 @@ FLOOR_PLAYBOOK = [
         "name": "Floor: one trivial module task on every host",
         "hosts": "all",
         "gather_facts": False,
+        # The settings role holds the local connection (and no task): without it Ansible would use ssh.
+        "roles": ["tap.multiregion.settings"],
         "tasks": [{"name": "Ping", "ansible.builtin.ping": None}],
     }
 ]
@@ -68,6 +70,7 @@ def per_task_playbook(kind: str) -> list[dict]:
             "name": f"Per-task cost: {kind}",
             "hosts": "regions",
             "gather_facts": False,
+            "roles": ["tap.multiregion.settings"],
             "module_defaults": {"group/tap.multiregion.aws": "{{ tap_aws_connection }}"},
             "tasks": [] if task is None else [{"name": f"{kind} {i}", **task} for i in range(PER_TASK_COUNT)],
         }

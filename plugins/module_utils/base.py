@@ -13,7 +13,8 @@ A module is a subclass of AwsResource with a ``present`` (and usually ``absent``
   and is the one place where check mode skips the call; ``propagating`` retries a write while AWS
   has not yet propagated a new role, key policy or permission;
 * ``sync_tags``: one tag comparison (amazon.aws's compare_aws_tags: ``aws:`` tags never touched);
-* ``wait_until``: polling with a timeout and progress lines (poll interval: ``TAP_WAIT_POLL_SECONDS``);
+* ``wait_until``: polling with a timeout and progress lines (poll interval: ``TAP_WAIT_POLL_SECONDS``,
+  which also shortens the modules' own polls and propagation retries when it is shorter);
 * one exit: ``changed``, ``changes`` (list of sentences), ``diff`` (in diff mode) and the facts the
   state method returns; one failure path that also names the changes made before it.
 
@@ -110,7 +111,8 @@ class Propagation(object):
 
     codes: error codes that mean "not propagated yet"; messages: substrings of the error message
     that must also match (an empty tuple accepts any message of those codes); seconds: how long to
-    keep trying (AWS documents seconds for IAM and KMS, up to a minute or two in practice).
+    keep trying (AWS documents seconds for IAM and KMS, up to a minute or two in practice); delay:
+    seconds between two tries, or TAP_WAIT_POLL_SECONDS when that is shorter (a time-scaled emulator).
     """
 
     def __init__(self, codes, messages=(), seconds=120, delay=2.0):
@@ -248,7 +250,7 @@ class AwsResource(object):
                 if ignore and error_code(e) in ignore:
                     return None
                 if propagation is not None and propagation.matches(e) and time.time() < deadline:
-                    time.sleep(propagation.delay)
+                    time.sleep(min(propagation.delay, poll_seconds()))
                     continue
                 raise Failure(sentence, e)
 
@@ -298,12 +300,13 @@ class AwsResource(object):
         Nothing is waited for in check mode, nor when the module's ``wait`` option is false unless
         ``needed`` (a later call of this run needs the state, e.g. a member must leave its global
         cluster before the cluster can be deleted); None is returned then. timeout defaults to the
-        module's wait_timeout; poll to TAP_WAIT_POLL_SECONDS from the environment, else 10 s.
+        module's wait_timeout; poll to TAP_WAIT_POLL_SECONDS from the environment, else 10 s (a module's
+        own poll is used unless TAP_WAIT_POLL_SECONDS is shorter).
         """
         if self.check_mode or (self.params.get("wait") is False and not needed):
             return None
         timeout = timeout if timeout is not None else self.params.get("wait_timeout") or 900
-        poll = poll if poll is not None else poll_seconds()
+        poll = poll_seconds() if poll is None else min(poll, poll_seconds())
         started = time.time()
         last_progress = started
         while True:

@@ -349,7 +349,7 @@ class DeployLock(AwsResource):
         self.write(self.lock_sentence("create lock table %s" % self.table), self.ddb.create_table,
                    ignore=TABLE_EXISTS, **kwargs)
         self.table_created = True
-        self.wait_until("lock table %s to be ACTIVE" % self.table, self.table_active, timeout=300, poll=2)
+        self.wait_until("lock table %s to be ACTIVE" % self.table, self.table_active, timeout=300)
         if self.params["point_in_time_recovery"]:
             self.set_point_in_time_recovery(False, bookkeeping=True)
 

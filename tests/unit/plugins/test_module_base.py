@@ -107,6 +107,30 @@ def test_write_retries_while_aws_propagates(monkeypatch):
         resource.write("create function f", Calls(other), propagation=base.IAM_ROLE_PROPAGATION)
 
 
+def test_propagation_retries_and_own_polls_follow_a_shorter_tap_wait_poll_seconds(monkeypatch):
+    sleeps = []
+    monkeypatch.setattr(base.time, "sleep", sleeps.append)
+    not_yet = Fails("InvalidParameterValueException", "The role defined for the function cannot be assumed by Lambda.")
+    resource = base.AwsResource(FakeModule(wait=True, wait_timeout=60))
+    resource.write("create function f", Calls(not_yet, {}), propagation=base.IAM_ROLE_PROPAGATION)
+    states = iter([False, True])
+    resource.wait_until("x", lambda: next(states), poll=2.0)
+    assert sleeps == [2.0, 2.0]  # AWS's pace: the rule's delay, the module's own poll
+
+    # A time-scaled emulator (TAP_WAIT_POLL_SECONDS shorter): real-time sleeps would be AWS minutes there.
+    monkeypatch.setenv("TAP_WAIT_POLL_SECONDS", "0.05")
+    sleeps.clear()
+    resource.write("create function f", Calls(not_yet, {}), propagation=base.IAM_ROLE_PROPAGATION)
+    states = iter([False, True])
+    resource.wait_until("x", lambda: next(states), poll=2.0)
+    assert sleeps == [0.05, 0.05]
+    # A longer setting never slows a module down.
+    monkeypatch.setenv("TAP_WAIT_POLL_SECONDS", "30")
+    sleeps.clear()
+    resource.write("create function f", Calls(not_yet, {}), propagation=base.IAM_ROLE_PROPAGATION)
+    assert sleeps == [2.0]
+
+
 def test_read_maps_not_found_to_none_and_fails_naming_the_read():
     resource = base.AwsResource(FakeModule())
     assert resource.read("describe key k", Calls(Fails("NotFoundException")), missing="NotFoundException") is None
