@@ -128,10 +128,20 @@ def _protocol(service: str) -> str:
     return "rest-json"
 
 
-def error_response(service: str, code: str, message: str, status: int) -> tuple[str, list[tuple[str, str]], bytes]:
-    """An AWS error answer in the service's protocol: (status line, headers, body)."""
+def request_protocol(service: str, environ: dict[str, Any]) -> str:
+    """The protocol of this request: a former query service (CloudWatch) may be called in AWS JSON 1.0."""
+    if environ.get("HTTP_X_AMZ_TARGET"):
+        return "json"
+    return _protocol(service)
+
+
+def error_response(
+    service: str, code: str, message: str, status: int, environ: dict[str, Any] | None = None
+) -> tuple[str, list[tuple[str, str]], bytes]:
+    """An AWS error answer in the request's protocol: (status line, headers, body)."""
     request_id = str(uuid.uuid4())
-    protocol = _protocol(service)
+    protocol = request_protocol(service, environ or {})
+    extra_headers: list[tuple[str, str]] = []
     if protocol == "ec2":
         body = (
             f"<?xml version='1.0' encoding='UTF-8'?><Response><Errors><Error><Code>{code}</Code>"
@@ -154,12 +164,20 @@ def error_response(service: str, code: str, message: str, status: int) -> tuple[
     else:
         body = json.dumps({"__type": code, "message": message, "Message": message})
         content_type = "application/x-amz-json-1.1" if protocol == "json" else "application/json"
+        requested = (environ or {}).get("CONTENT_TYPE", "")
+        if protocol == "json" and requested.startswith("application/x-amz-json-"):
+            content_type = requested
+        if protocol == "json" and _protocol(service) == "query":
+            # A query service answering in JSON names its query error code in this header (awsQueryCompatible),
+            # which botocore reads: CloudWatch's DescribeAlarms is throttled with Throttling, not a JSON code.
+            extra_headers.append(("x-amzn-query-error", f"{code};{'Receiver' if status >= 500 else 'Sender'}"))
     reason = {400: "Bad Request", 429: "Too Many Requests", 500: "Internal Server Error", 503: "Service Unavailable"}
     headers = [
         ("Content-Type", content_type),
         ("x-amzn-RequestId", request_id),
         ("x-amz-request-id", request_id),
         ("x-amzn-ErrorType", code),
+        *extra_headers,
     ]
     return f"{status} {reason.get(status, 'Error')}", headers, body.encode()
 
@@ -169,6 +187,7 @@ def _fault(service: str) -> tuple[str, str, int] | None:
     if not settings.aws:
         return None
     if profile.chance(settings.throttle_rate):
+        # A query-compatible service keeps its query code (Throttling) in JSON too (x-amzn-query-error).
         default = DEFAULT_THROTTLING_JSON if _protocol(service) == "json" else DEFAULT_THROTTLING
         return THROTTLING_CODES.get(service, default)
     if profile.chance(settings.error_rate):
@@ -242,7 +261,7 @@ class EmulatorMiddleware:
         fault = _fault(call["service"])
         if fault is not None:
             code, message, status = fault
-            status_line, headers, payload = error_response(call["service"], code, message, status)
+            status_line, headers, payload = error_response(call["service"], code, message, status, environ)
             call["status"] = int(status_line.split()[0])
             call["fault"] = code
             self.calls.add(call)

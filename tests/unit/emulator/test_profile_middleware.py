@@ -59,6 +59,8 @@ def test_the_call_log_classifies_reads_and_writes(aws_profile):
         ("kms", "list_keys", "ThrottlingException"),
         ("s3", "list_buckets", "SlowDown"),
         ("lambda", "list_functions", "TooManyRequestsException"),
+        # botocore calls CloudWatch in AWS JSON 1.0; its errors keep the query code (x-amzn-query-error).
+        ("cloudwatch", "describe_alarms", "Throttling"),
     ],
 )
 def test_throttling_answers_in_the_services_own_protocol(aws_profile, service, call, code):
