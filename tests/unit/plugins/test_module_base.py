@@ -107,6 +107,29 @@ def test_write_retries_while_aws_propagates(monkeypatch):
         resource.write("create function f", Calls(other), propagation=base.IAM_ROLE_PROPAGATION)
 
 
+def test_fixed_polls_and_retry_delays_shrink_with_tap_wait_poll_seconds(monkeypatch):
+    """A module's own intervals are AWS's: against the time-scaled emulator they shrink like the default poll."""
+    sleeps = []
+    monkeypatch.setattr(base.time, "sleep", sleeps.append)
+    not_yet = Fails("InvalidParameterValueException", "The role defined for the function cannot be assumed by Lambda.")
+    states = iter([False, True])
+    resource = base.AwsResource(FakeModule(wait=True, wait_timeout=60))
+
+    monkeypatch.delenv("TAP_WAIT_POLL_SECONDS", raising=False)
+    resource.write("create function f", Calls(not_yet, {}), propagation=base.IAM_ROLE_PROPAGATION)
+    resource.wait_until("x", lambda: next(states), poll=15.0)
+    assert sleeps == [2.0, 15.0]  # on AWS: as written
+
+    sleeps.clear()
+    states = iter([False, True])
+    monkeypatch.setenv("TAP_WAIT_POLL_SECONDS", "1")  # a tenth of the default poll
+    resource.write("create function f", Calls(not_yet, {}), propagation=base.IAM_ROLE_PROPAGATION)
+    resource.wait_until("x", lambda: next(states), poll=15.0)
+    assert sleeps == [1.0, 1.5]  # 2 s would be 0.2: never below the run's poll; 15 s -> 1.5
+
+    assert base.scaled(0.5) == 0.5  # shorter than the run's poll already: kept
+
+
 def test_read_maps_not_found_to_none_and_fails_naming_the_read():
     resource = base.AwsResource(FakeModule())
     assert resource.read("describe key k", Calls(Fails("NotFoundException")), missing="NotFoundException") is None
