@@ -310,8 +310,9 @@ class AwsResource(object):
             value = done()
             if value:
                 waited = time.time() - started
-                if waited >= 1.0:
-                    self.waits.append({"what": what, "seconds": round(waited, 1)})
+                # A wait of one poll or more counts (against the time-scaled emulator polls are milliseconds).
+                if waited >= min(1.0, poll):
+                    self.waits.append({"what": what, "seconds": round(waited, 1 if waited >= 1.0 else 3)})
                 return value
             now = time.time()
             if now - started > timeout:

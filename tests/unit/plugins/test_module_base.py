@@ -130,6 +130,23 @@ def test_fixed_polls_and_retry_delays_shrink_with_tap_wait_poll_seconds(monkeypa
     assert base.scaled(0.5) == 0.5  # shorter than the run's poll already: kept
 
 
+def test_a_wait_of_a_poll_or_more_is_reported_also_when_polls_are_short(monkeypatch):
+    """Waits against the time-scaled emulator last milliseconds; the rehearsal converts them to AWS time."""
+    clock = iter([0.0, 0.0, 0.05, 0.1])
+    monkeypatch.setattr(base.time, "time", lambda: next(clock))
+    monkeypatch.setattr(base.time, "sleep", lambda _s: None)
+    monkeypatch.setenv("TAP_WAIT_POLL_SECONDS", "0.02")
+    states = iter([False, False, True])
+    resource = base.AwsResource(FakeModule(wait=True, wait_timeout=60))
+    assert resource.wait_until("DB cluster c to be available", lambda: next(states)) is True
+    assert resource.waits == [{"what": "DB cluster c to be available", "seconds": 0.1}]
+
+    monkeypatch.delenv("TAP_WAIT_POLL_SECONDS")
+    clock = iter([0.0, 0.5])
+    assert resource.wait_until("x", lambda: True) is True
+    assert len(resource.waits) == 1  # half a second of a 10-second poll is no wait worth naming
+
+
 def test_read_maps_not_found_to_none_and_fails_naming_the_read():
     resource = base.AwsResource(FakeModule())
     assert resource.read("describe key k", Calls(Fails("NotFoundException")), missing="NotFoundException") is None
