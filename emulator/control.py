@@ -141,6 +141,11 @@ def get_profile(url: str) -> dict:
     return _control(url, "profile")
 
 
+def clock(url: str) -> float:
+    """The emulator's AWS clock: AWS-equivalent seconds since it started (real seconds x time_scale under aws)."""
+    return float(_control(url, "clock")["aws_seconds"])
+
+
 def calls(url: str, since: int = 0) -> list[dict]:
     """The AWS calls the emulator answered after sequence number since (see emulator.middleware)."""
     return _control(url, f"calls?since={since}")

@@ -10,6 +10,9 @@ latency and faults.
   ``POST /tap-emulator/calls/reset`` empties it. Tests assert "no write call" with it.
 * Under the aws profile every signed AWS call waits ``latency_ms`` (jittered) and a share of them is
   answered with the service's own throttling error or a 5xx, in the service's protocol, as AWS does.
+  Those 5xx answer instead of the call. AWS may also answer 5xx to a call it has carried out (the answer
+  is lost): account setting ``lost_answers`` (``{"<operation as the call log names it>": n}``) makes the
+  next n such calls take effect and answer 5xx all the same (call log: ``fault`` and ``took_effect``).
 """
 
 from __future__ import annotations
@@ -128,10 +131,20 @@ def _protocol(service: str) -> str:
     return "rest-json"
 
 
-def error_response(service: str, code: str, message: str, status: int) -> tuple[str, list[tuple[str, str]], bytes]:
-    """An AWS error answer in the service's protocol: (status line, headers, body)."""
+def request_protocol(service: str, environ: dict[str, Any]) -> str:
+    """The protocol of this request: a former query service (CloudWatch) may be called in AWS JSON 1.0."""
+    if environ.get("HTTP_X_AMZ_TARGET"):
+        return "json"
+    return _protocol(service)
+
+
+def error_response(
+    service: str, code: str, message: str, status: int, environ: dict[str, Any] | None = None
+) -> tuple[str, list[tuple[str, str]], bytes]:
+    """An AWS error answer in the request's protocol: (status line, headers, body)."""
     request_id = str(uuid.uuid4())
-    protocol = _protocol(service)
+    protocol = request_protocol(service, environ or {})
+    extra_headers: list[tuple[str, str]] = []
     if protocol == "ec2":
         body = (
             f"<?xml version='1.0' encoding='UTF-8'?><Response><Errors><Error><Code>{code}</Code>"
@@ -154,12 +167,20 @@ def error_response(service: str, code: str, message: str, status: int) -> tuple[
     else:
         body = json.dumps({"__type": code, "message": message, "Message": message})
         content_type = "application/x-amz-json-1.1" if protocol == "json" else "application/json"
+        requested = (environ or {}).get("CONTENT_TYPE", "")
+        if protocol == "json" and requested.startswith("application/x-amz-json-"):
+            content_type = requested
+        if protocol == "json" and _protocol(service) == "query":
+            # A query service answering in JSON names its query error code in this header (awsQueryCompatible),
+            # which botocore reads: CloudWatch's DescribeAlarms is throttled with Throttling, not a JSON code.
+            extra_headers.append(("x-amzn-query-error", f"{code};{'Receiver' if status >= 500 else 'Sender'}"))
     reason = {400: "Bad Request", 429: "Too Many Requests", 500: "Internal Server Error", 503: "Service Unavailable"}
     headers = [
         ("Content-Type", content_type),
         ("x-amzn-RequestId", request_id),
         ("x-amz-request-id", request_id),
         ("x-amzn-ErrorType", code),
+        *extra_headers,
     ]
     return f"{status} {reason.get(status, 'Error')}", headers, body.encode()
 
@@ -169,15 +190,36 @@ def _fault(service: str) -> tuple[str, str, int] | None:
     if not settings.aws:
         return None
     if profile.chance(settings.throttle_rate):
+        # A query-compatible service keeps its query code (Throttling) in JSON too (x-amzn-query-error).
         default = DEFAULT_THROTTLING_JSON if _protocol(service) == "json" else DEFAULT_THROTTLING
         return THROTTLING_CODES.get(service, default)
     if profile.chance(settings.error_rate):
-        if service == "s3":
-            return ("InternalError", "We encountered an internal error. Please try again.", 500)
-        if service == "ec2":
-            return ("Unavailable", "The server is overloaded and can't handle the request.", 503)
-        return ("ServiceUnavailable", "Service is unavailable. Please try again later.", 503)
+        return _server_error(service)
     return None
+
+
+LOST_ANSWERS = "lost_answers"
+
+
+def _lose_answer(operation: str) -> bool:
+    """True when this call's answer is to be lost (account setting lost_answers), counting it down."""
+    settings = profile.current()
+    if not settings.aws:
+        return False
+    with profile._lock:
+        counts = settings.account.get(LOST_ANSWERS) or {}
+        if counts.get(operation, 0) <= 0:
+            return False
+        counts[operation] -= 1
+        return True
+
+
+def _server_error(service: str) -> tuple[str, str, int]:
+    if service == "s3":
+        return ("InternalError", "We encountered an internal error. Please try again.", 500)
+    if service == "ec2":
+        return ("Unavailable", "The server is overloaded and can't handle the request.", 503)
+    return ("ServiceUnavailable", "Service is unavailable. Please try again later.", 503)
 
 
 def _latency() -> None:
@@ -242,12 +284,15 @@ class EmulatorMiddleware:
         fault = _fault(call["service"])
         if fault is not None:
             code, message, status = fault
-            status_line, headers, payload = error_response(call["service"], code, message, status)
+            status_line, headers, payload = error_response(call["service"], code, message, status, environ)
             call["status"] = int(status_line.split()[0])
             call["fault"] = code
             self.calls.add(call)
             start_response(status_line, headers + [("Content-Length", str(len(payload)))])
             return [payload]
+
+        if _lose_answer(call["operation"]):
+            return self._answer_lost(environ, call, start_response)
 
         def recording_start_response(status: str, headers: list, exc_info: Any = None) -> Any:
             call["status"] = int(status.split()[0])
@@ -255,3 +300,25 @@ class EmulatorMiddleware:
             return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
 
         return self.app(environ, recording_start_response)
+
+    def _answer_lost(self, environ: dict[str, Any], call: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+        """Carry the call out, then answer a 5xx as if the answer had been lost on the way back."""
+        answered: dict[str, str] = {}
+
+        def keep_status(status: str, headers: list, exc_info: Any = None) -> Callable:
+            answered["status"] = status
+            return lambda _data: None
+
+        body = self.app(environ, keep_status)
+        try:
+            for _chunk in body:
+                pass
+        finally:
+            getattr(body, "close", lambda: None)()
+        code, message, status = _server_error(call["service"])
+        status_line, headers, payload = error_response(call["service"], code, message, status, environ)
+        call.update(status=int(status_line.split()[0]), fault=code,
+                    took_effect=int(answered.get("status", "500").split()[0]) < 400)
+        self.calls.add(call)
+        start_response(status_line, headers + [("Content-Length", str(len(payload)))])
+        return [payload]

@@ -20,7 +20,7 @@ sys.path.insert(0, str(REPO_ROOT))
 sys.path.insert(0, str(REPO_ROOT / ".collections"))
 
 from emulator import control  # noqa: E402
-from support import FAKE_CREDENTIALS, call_module  # noqa: E402,F401
+from support import FAKE_CREDENTIALS, PlaybookRun, call_module  # noqa: E402,F401
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -116,35 +116,6 @@ def aws(emulator_url):
         )
 
     return client
-
-
-class PlaybookRun:
-    def __init__(self, proc: subprocess.CompletedProcess):
-        self.rc = proc.returncode
-        self.stdout = proc.stdout
-        self.stderr = proc.stderr
-
-    @property
-    def output(self) -> str:
-        return self.stdout + self.stderr
-
-    def recap(self) -> dict[str, dict[str, int]]:
-        """PLAY RECAP counters per host, e.g. {'us-east-1': {'ok': 12, 'changed': 0, ...}}."""
-        recap: dict[str, dict[str, int]] = {}
-        in_recap = False
-        for line in self.stdout.splitlines():
-            if line.startswith("PLAY RECAP"):
-                in_recap = True
-                continue
-            if in_recap and not line.strip():
-                break  # the recap ends at the first blank line; a summary may follow
-            if in_recap and ":" in line:
-                host, _sep, counters = line.partition(":")
-                recap[host.strip()] = {k: int(v) for k, v in (item.split("=") for item in counters.split())}
-        return recap
-
-    def changed(self) -> int:
-        return sum(host.get("changed", 0) for host in self.recap().values())
 
 
 @pytest.fixture(scope="session")

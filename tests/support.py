@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -16,6 +17,37 @@ FAKE_CREDENTIALS = {
     "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
     "AWS_EC2_METADATA_DISABLED": "true",
 }
+
+
+class PlaybookRun:
+    """An ansible-playbook run: return code, output, PLAY RECAP counters."""
+
+    def __init__(self, proc: subprocess.CompletedProcess):
+        self.rc = proc.returncode
+        self.stdout = proc.stdout
+        self.stderr = proc.stderr
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+    def recap(self) -> dict[str, dict[str, int]]:
+        """PLAY RECAP counters per host, e.g. {'us-east-1': {'ok': 12, 'changed': 0, ...}}."""
+        recap: dict[str, dict[str, int]] = {}
+        in_recap = False
+        for line in self.stdout.splitlines():
+            if line.startswith("PLAY RECAP"):
+                in_recap = True
+                continue
+            if in_recap and not line.strip():
+                break  # the recap ends at the first blank line; a summary may follow
+            if in_recap and ":" in line:
+                host, _sep, counters = line.partition(":")
+                recap[host.strip()] = {k: int(v) for k, v in (item.split("=") for item in counters.split())}
+        return recap
+
+    def changed(self) -> int:
+        return sum(host.get("changed", 0) for host in self.recap().values())
 
 
 def call_module(main, args: dict, check_mode: bool = False, diff: bool = False) -> dict:

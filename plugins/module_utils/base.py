@@ -11,10 +11,10 @@ A module is a subclass of AwsResource with a ``present`` (and usually ``absent``
   was being read; ``concurrently`` runs independent reads in a bounded thread pool;
 * ``write(sentence, call, ...)``: records one sentence per change naming the resource and attribute,
   and is the one place where check mode skips the call; ``propagating`` retries a write while AWS
-  has not yet propagated a new role, key policy or permission;
+  has not yet propagated a new role, key policy or permission (delays shrink with ``TAP_WAIT_POLL_SECONDS``);
 * ``sync_tags``: one tag comparison (amazon.aws's compare_aws_tags: ``aws:`` tags never touched);
 * ``wait_until``: polling with a timeout and progress lines (poll interval: ``TAP_WAIT_POLL_SECONDS``,
-  which also shortens the modules' own polls and propagation retries when it is shorter);
+  which shrinks the modules' own polls and propagation retries in the same ratio, ``scaled``);
 * one exit: ``changed``, ``changes`` (list of sentences), ``diff`` (in diff mode) and the facts the
   state method returns; one failure path that also names the changes made before it.
 
@@ -250,7 +250,7 @@ class AwsResource(object):
                 if ignore and error_code(e) in ignore:
                     return None
                 if propagation is not None and propagation.matches(e) and time.time() < deadline:
-                    time.sleep(min(propagation.delay, poll_seconds()))
+                    time.sleep(scaled(propagation.delay))
                     continue
                 raise Failure(sentence, e)
 
@@ -300,21 +300,22 @@ class AwsResource(object):
         Nothing is waited for in check mode, nor when the module's ``wait`` option is false unless
         ``needed`` (a later call of this run needs the state, e.g. a member must leave its global
         cluster before the cluster can be deleted); None is returned then. timeout defaults to the
-        module's wait_timeout; poll to TAP_WAIT_POLL_SECONDS from the environment, else 10 s (a module's
-        own poll is used unless TAP_WAIT_POLL_SECONDS is shorter).
+        module's wait_timeout; poll to TAP_WAIT_POLL_SECONDS from the environment, else 10 s. A poll given
+        here is an interval on AWS; it shrinks with TAP_WAIT_POLL_SECONDS like the default (scaled).
         """
         if self.check_mode or (self.params.get("wait") is False and not needed):
             return None
         timeout = timeout if timeout is not None else self.params.get("wait_timeout") or 900
-        poll = poll_seconds() if poll is None else min(poll, poll_seconds())
+        poll = scaled(poll) if poll is not None else poll_seconds()
         started = time.time()
         last_progress = started
         while True:
             value = done()
             if value:
                 waited = time.time() - started
-                if waited >= 1.0:
-                    self.waits.append({"what": what, "seconds": round(waited, 1)})
+                # A wait of one poll or more counts (against the time-scaled emulator polls are milliseconds).
+                if waited >= min(1.0, poll):
+                    self.waits.append({"what": what, "seconds": round(waited, 1 if waited >= 1.0 else 3)})
                 return value
             now = time.time()
             if now - started > timeout:
@@ -396,6 +397,17 @@ def poll_seconds():
         raise Failure("%s: %r is not allowed; a positive number of seconds (default %g)"
                       % (POLL_SECONDS_VARIABLE, raw, DEFAULT_POLL_SECONDS))
     return value
+
+
+def scaled(seconds):
+    """A fixed interval of a module (a propagation retry's delay, a wait's own poll) for this run.
+
+    The intervals are meant for AWS's clock. TAP_WAIT_POLL_SECONDS shrinks them in the ratio it shrinks the
+    default poll (10 s), or a 2-second retry would last minutes of AWS time against the time-scaled emulator;
+    never below the run's default poll (unless the interval itself is shorter). Unchanged without it.
+    """
+    default = poll_seconds()
+    return max(seconds * default / DEFAULT_POLL_SECONDS, min(seconds, default))
 
 
 def _as_tuple(value):

@@ -23,7 +23,7 @@ from ansible_collections.tap.multiregion.plugins.module_utils.aurora import stat
 from ansible_collections.tap.multiregion.plugins.module_utils.base import AwsResource
 from ansible_collections.tap.multiregion.plugins.module_utils.base import Failure
 from ansible_collections.tap.multiregion.plugins.module_utils.base import Propagation
-from ansible_collections.tap.multiregion.plugins.module_utils.base import poll_seconds
+from ansible_collections.tap.multiregion.plugins.module_utils.base import DEFAULT_POLL_SECONDS
 
 
 class AnyOf(Propagation):
@@ -44,7 +44,8 @@ class AnyOf(Propagation):
 
 def cluster_busy(seconds):
     """CreateDBInstance refused while its cluster is being created or changed: retried for seconds."""
-    return Propagation(["InvalidDBClusterStateFault"], seconds=seconds, delay=poll_seconds())
+    # A delay on AWS's clock, like every Propagation's: write() shrinks it with TAP_WAIT_POLL_SECONDS.
+    return Propagation(["InvalidDBClusterStateFault"], seconds=seconds, delay=DEFAULT_POLL_SECONDS)
 
 
 class RdsResource(AwsResource):

@@ -33,6 +33,7 @@ from ansible_collections.tap.multiregion.plugins.module_utils import policies
 from ansible_collections.tap.multiregion.plugins.module_utils import vpc_network as plan
 from ansible_collections.tap.multiregion.plugins.module_utils.base import AWS_ERRORS
 from ansible_collections.tap.multiregion.plugins.module_utils.base import Failure
+from ansible_collections.tap.multiregion.plugins.module_utils.base import scaled
 from ansible_collections.tap.multiregion.plugins.module_utils.base import show
 from ansible_collections.tap.multiregion.plugins.module_utils.resources import log_group
 from ansible_collections.tap.multiregion.plugins.module_utils.resources import service_role
@@ -147,10 +148,11 @@ def until_delivering(owner, sentence, label, flow_log_id, kwargs):
             if not plan.delivery_refused(flow_log):  # Rate limited, Unknown error: recreating does not help
                 owner.warn("%s (%s): delivery FAILED: %s" % (label, state["id"], message))
                 return state["id"]
+            delay = scaled(RETRY_DELAY)  # AWS's clock: shorter against the time-scaled emulator
             owner.progress("%s (%s): delivery FAILED (%s) with the new role; creating it again in %d s"
-                           % (label, state["id"], message, RETRY_DELAY))
+                           % (label, state["id"], message, delay))
             ec2.delete_flow_logs(aws_retry=True, FlowLogIds=[state["id"]])
-            time.sleep(RETRY_DELAY)
+            time.sleep(delay)
             state["id"] = create(ec2, **kwargs)
             return None
         except AWS_ERRORS as e:

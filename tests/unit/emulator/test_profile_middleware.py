@@ -59,6 +59,8 @@ def test_the_call_log_classifies_reads_and_writes(aws_profile):
         ("kms", "list_keys", "ThrottlingException"),
         ("s3", "list_buckets", "SlowDown"),
         ("lambda", "list_functions", "TooManyRequestsException"),
+        # botocore calls CloudWatch in AWS JSON 1.0; its errors keep the query code (x-amzn-query-error).
+        ("cloudwatch", "describe_alarms", "Throttling"),
     ],
 )
 def test_throttling_answers_in_the_services_own_protocol(aws_profile, service, call, code):
@@ -100,3 +102,18 @@ def test_identify_names_rest_operations():
         "kind": "read",
     }
     assert middleware.identify({"REQUEST_METHOD": "GET", "PATH_INFO": "/moto-api/"}, b"") is None
+
+
+def test_a_lost_answer_takes_effect_and_answers_a_server_error(aws_profile):
+    aws_profile.set(account={"lost_answers": {"PUT object": 1}})
+    s3 = aws_profile.client("s3", config=botocore.config.Config(retries={"total_max_attempts": 1}))
+    s3.create_bucket(Bucket="tap-lost-answer")
+    with pytest.raises(botocore.exceptions.ClientError) as error:
+        s3.put_object(Bucket="tap-lost-answer", Key="k", Body=b"written")
+    assert error.value.response["Error"]["Code"] == "InternalError"
+    assert error.value.response["ResponseMetadata"]["HTTPStatusCode"] == 500
+    assert s3.get_object(Bucket="tap-lost-answer", Key="k")["Body"].read() == b"written"  # it took effect
+    s3.put_object(Bucket="tap-lost-answer", Key="k2", Body=b"answered")  # only the first answer is lost
+    puts = [c for c in aws_profile.calls() if c["operation"] == "PUT object"]
+    assert [(c["status"], c.get("fault"), c.get("took_effect")) for c in puts] == [
+        (500, "InternalError", True), (200, None, None)]

@@ -550,3 +550,61 @@ def test_under_the_aws_profile_no_change_is_refused_and_waiting_runs_find_nothin
     assert run(dict(absent, wait=True))["changed"] is False
     refused = [c for c in aws_profile.calls() if c["kind"] == "write" and c["status"] >= 400]
     assert refused == []
+
+
+@pytest.mark.usefixtures("quick_polls")
+def test_under_the_aws_profile_a_cluster_that_just_left_its_global_database_is_deleted_once_promoted(aws_profile):
+    """prod's teardown: the global database detaches its members (each is then promoting for minutes), and the
+    clusters, protected against deletion, are deleted right after. AWS refuses to modify a promoting cluster
+    (InvalidDBClusterStateFault "... with status promoting"); the module waits for available first."""
+    from support import FAKE_CREDENTIALS, call_module
+
+    from ansible_collections.tap.multiregion.plugins.modules import aurora_global_cluster
+
+    primary_region, secondary_region = REGION, "sa-east-1"
+    gid, secret = "aurora-global-promoted", "tap/aurora-global-promoted/master"
+    aws_profile.set(durations={"rds.global.detach": 3600})  # an AWS hour: still promoting when deleted
+    principal = {"Service": "monitoring.rds.amazonaws.com"}
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                     "Principal": principal}]}  # fmt: skip
+    aws_profile.client("iam").create_role(RoleName=MONITORING_ROLE.rsplit("/", 1)[-1],
+                                          AssumeRolePolicyDocument=json.dumps(trust))
+
+    def run(main, region, args):
+        connection = dict(region=region, endpoint_url=aws_profile.url,
+                          access_key=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+                          secret_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"])  # fmt: skip
+        result = call_module(main, dict(connection, **args))
+        assert not result.get("failed"), result
+        return result
+
+    common = dict(global_cluster_identifier=gid, master_user_secret_name=secret, backtrack_window=0,
+                  instance_count=1, deletion_protection=True)  # fmt: skip
+    primary_net = make_network(aws_profile.client, primary_region, "aurora-promoted-p")
+    secondary_net = make_network(aws_profile.client, secondary_region, "aurora-promoted-s")
+    primary = run(aurora_cluster.main, primary_region, cluster_args(
+        "aurora-promoted-p", primary_net, role="primary", **common,
+        master_user_secret_replica_regions=[{"region": secondary_region, "kms_key_id": secondary_net["key"]}]))
+    run(aurora_global_cluster.main, primary_region, dict(
+        global_cluster_identifier=gid, source_db_cluster_identifier=primary["cluster_arn"], deletion_protection=True))
+    run(aurora_cluster.main, secondary_region, cluster_args("aurora-promoted-s", secondary_net, role="secondary",
+                                                            **common))
+
+    detached = run(aurora_global_cluster.main, primary_region, dict(
+        global_cluster_identifier=gid, disable_deletion_protection=True, state="absent"))
+    assert detached["changes"][-1] == f"delete global cluster {gid}", detached
+    members = (("aurora-promoted-p", primary_region), ("aurora-promoted-s", secondary_region))
+    for name, region in members:
+        (cluster,) = aws_profile.client("rds", region).describe_db_clusters(DBClusterIdentifier=name)["DBClusters"]
+        assert cluster["Status"] == "promoting" and cluster["DeletionProtection"]
+    for name, region in members:  # one after the other: the second is promoted while the first waits
+        deleted = run(aurora_cluster.main, region, dict(cluster_identifier=name, disable_deletion_protection=True,
+                                                        state="absent"))
+        assert deleted["changes"][0] == f"DB cluster {name}: deletion_protection true -> false", deleted["changes"]
+        if name == members[0][0]:  # it was still promoting: waited for, not refused
+            assert deleted["waits"][0]["what"] == f"DB cluster {name} and its instances to be available before " \
+                                                  "they are deleted"
+        left = aws_profile.client("rds", region).describe_db_clusters()["DBClusters"]
+        assert name not in [c["DBClusterIdentifier"] for c in left]
+    refused = [c for c in aws_profile.calls() if c["kind"] == "write" and c["status"] >= 400]
+    assert refused == [], refused

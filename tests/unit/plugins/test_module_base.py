@@ -107,28 +107,44 @@ def test_write_retries_while_aws_propagates(monkeypatch):
         resource.write("create function f", Calls(other), propagation=base.IAM_ROLE_PROPAGATION)
 
 
-def test_propagation_retries_and_own_polls_follow_a_shorter_tap_wait_poll_seconds(monkeypatch):
+def test_fixed_polls_and_retry_delays_shrink_with_tap_wait_poll_seconds(monkeypatch):
+    """A module's own intervals are AWS's: against the time-scaled emulator they shrink like the default poll."""
     sleeps = []
     monkeypatch.setattr(base.time, "sleep", sleeps.append)
     not_yet = Fails("InvalidParameterValueException", "The role defined for the function cannot be assumed by Lambda.")
+    states = iter([False, True])
     resource = base.AwsResource(FakeModule(wait=True, wait_timeout=60))
-    resource.write("create function f", Calls(not_yet, {}), propagation=base.IAM_ROLE_PROPAGATION)
-    states = iter([False, True])
-    resource.wait_until("x", lambda: next(states), poll=2.0)
-    assert sleeps == [2.0, 2.0]  # AWS's pace: the rule's delay, the module's own poll
 
-    # A time-scaled emulator (TAP_WAIT_POLL_SECONDS shorter): real-time sleeps would be AWS minutes there.
-    monkeypatch.setenv("TAP_WAIT_POLL_SECONDS", "0.05")
-    sleeps.clear()
+    monkeypatch.delenv("TAP_WAIT_POLL_SECONDS", raising=False)
     resource.write("create function f", Calls(not_yet, {}), propagation=base.IAM_ROLE_PROPAGATION)
+    resource.wait_until("x", lambda: next(states), poll=15.0)
+    assert sleeps == [2.0, 15.0]  # on AWS: as written
+
+    sleeps.clear()
     states = iter([False, True])
-    resource.wait_until("x", lambda: next(states), poll=2.0)
-    assert sleeps == [0.05, 0.05]
-    # A longer setting never slows a module down.
-    monkeypatch.setenv("TAP_WAIT_POLL_SECONDS", "30")
-    sleeps.clear()
+    monkeypatch.setenv("TAP_WAIT_POLL_SECONDS", "1")  # a tenth of the default poll
     resource.write("create function f", Calls(not_yet, {}), propagation=base.IAM_ROLE_PROPAGATION)
-    assert sleeps == [2.0]
+    resource.wait_until("x", lambda: next(states), poll=15.0)
+    assert sleeps == [1.0, 1.5]  # 2 s would be 0.2: never below the run's poll; 15 s -> 1.5
+
+    assert base.scaled(0.5) == 0.5  # shorter than the run's poll already: kept
+
+
+def test_a_wait_of_a_poll_or_more_is_reported_also_when_polls_are_short(monkeypatch):
+    """Waits against the time-scaled emulator last milliseconds; the rehearsal converts them to AWS time."""
+    clock = iter([0.0, 0.0, 0.05, 0.1])
+    monkeypatch.setattr(base.time, "time", lambda: next(clock))
+    monkeypatch.setattr(base.time, "sleep", lambda _s: None)
+    monkeypatch.setenv("TAP_WAIT_POLL_SECONDS", "0.02")
+    states = iter([False, False, True])
+    resource = base.AwsResource(FakeModule(wait=True, wait_timeout=60))
+    assert resource.wait_until("DB cluster c to be available", lambda: next(states)) is True
+    assert resource.waits == [{"what": "DB cluster c to be available", "seconds": 0.1}]
+
+    monkeypatch.delenv("TAP_WAIT_POLL_SECONDS")
+    clock = iter([0.0, 0.5])
+    assert resource.wait_until("x", lambda: True) is True
+    assert len(resource.waits) == 1  # half a second of a 10-second poll is no wait worth naming
 
 
 def test_read_maps_not_found_to_none_and_fails_naming_the_read():
