@@ -89,8 +89,9 @@ def converges_again_without_waiting(run_playbook, aws_profile, tmp_path, env: st
     assert planned.changed() == 0, planned.output[-6000:]
 
 
-def test_a_first_dev_deploy_builds_the_region_while_aurora_and_the_replica_are_created(run_playbook, aws_profile,
-                                                                                        tmp_path):
+def test_a_first_dev_deploy_builds_the_region_while_aurora_and_the_replica_are_created(
+    run_playbook, aws_profile, tmp_path
+):
     first, outputs = deploy(run_playbook, aws_profile, tmp_path, "dev", DEV)
     assert first.rc == 0, first.output[-6000:]
     tasks = task_results(first.stdout)
@@ -127,8 +128,9 @@ def test_a_first_dev_deploy_builds_the_region_while_aurora_and_the_replica_are_c
     converges_again_without_waiting(run_playbook, aws_profile, tmp_path, "dev", DEV)
 
 
-def test_a_first_prod_deploy_creates_the_global_database_then_the_secondary_joins(run_playbook, aws_profile,
-                                                                                   tmp_path):
+def test_a_first_prod_deploy_creates_the_global_database_then_the_secondary_joins(
+    run_playbook, aws_profile, tmp_path
+):
     first, outputs = deploy(run_playbook, aws_profile, tmp_path, "prod", PROD)
     assert first.rc == 0, first.output[-6000:]
     tasks = task_results(first.stdout)

@@ -214,8 +214,9 @@ def test_item2_an_update_in_progress_and_a_permission_s3_cannot_validate_yet_are
 # --------------------------------------------------------------------------------------------- item 3
 
 
-def test_item3_reserved_concurrency_above_the_quota_is_refused_with_aws_message(run_aws_module, aws_profile,
-                                                                               lambda_env):  # fmt: skip
+def test_item3_reserved_concurrency_above_the_quota_is_refused_with_aws_message(
+    run_aws_module, aws_profile, lambda_env
+):
     aws_profile.set(account={"lambda_concurrent_executions": 120})
     name = f"lf-quota-{lambda_env['suffix']}"
     result = run_aws_module(lambda_function.main, function_args(lambda_env, name, reserved_concurrency=50),
@@ -306,8 +307,9 @@ def vpc_function_gone(aws_profile, lambda_env, name: str, subnets: list[str], gr
     lam.delete_function(FunctionName=name)
 
 
-def test_item5_the_network_is_deleted_once_lambda_lets_go_of_its_interfaces(run_aws_module, aws_profile, lambda_env,
-                                                                            network, progress):  # fmt: skip
+def test_item5_the_network_is_deleted_once_lambda_lets_go_of_its_interfaces(
+    run_aws_module, aws_profile, lambda_env, network, progress
+):
     args, created = network
     (default_group,) = aws_profile.client("ec2", REGION).describe_security_groups(Filters=[
         {"Name": "vpc-id", "Values": [created["vpc_id"]]}, {"Name": "group-name", "Values": ["default"]}])[
@@ -326,8 +328,9 @@ def test_item5_the_network_is_deleted_once_lambda_lets_go_of_its_interfaces(run_
     assert created["vpc_id"] not in [v["VpcId"] for v in aws_profile.client("ec2", REGION).describe_vpcs()["Vpcs"]]
 
 
-def test_item5_the_app_security_group_is_deleted_once_lambda_lets_go_of_it(run_aws_module, aws_profile, lambda_env,
-                                                                          network, progress):  # fmt: skip
+def test_item5_the_app_security_group_is_deleted_once_lambda_lets_go_of_it(
+    run_aws_module, aws_profile, lambda_env, network, progress
+):
     _args, created = network
     name = f"aurora-held-{lambda_env['suffix']}"
     groups = dict(vpc_id=created["vpc_id"], subnet_group_name=name, app_security_group_name=f"{name}-app",
