@@ -77,14 +77,14 @@ def deploy(run_playbook, aws_profile, tmp_path, env: str, regions: dict, *args: 
 
 
 def converges_again_without_waiting(run_playbook, aws_profile, tmp_path, env: str, regions: dict) -> None:
-    again, _ = deploy(run_playbook, aws_profile, tmp_path, env, regions)
+    again = deploy(run_playbook, aws_profile, tmp_path, env, regions)[0]
     assert again.rc == 0, again.output[-6000:]
     assert again.changed() == 0, again.output[-6000:]
     tasks = task_results(again.stdout)
     # Everything was available: each module was called once, no waiting call followed.
     assert set(ran(tasks, WAIT_AURORA).values()) <= {"skipping"}
     assert set(ran(tasks, FINISH_TABLE).values()) <= {"skipping"}
-    planned, _ = deploy(run_playbook, aws_profile, tmp_path, env, regions, "--check", "--diff")
+    planned = deploy(run_playbook, aws_profile, tmp_path, env, regions, "--check", "--diff")[0]
     assert planned.rc == 0, planned.output[-6000:]
     assert planned.changed() == 0, planned.output[-6000:]
 
