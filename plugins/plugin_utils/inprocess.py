@@ -23,6 +23,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import contextlib
+import gc
 import importlib
 import io
 import json
@@ -59,6 +60,12 @@ BASE_MODULE = "ansible_collections.tap.multiregion.plugins.module_utils.base"
 PROFILE = "legacy"
 
 botocore_preload.preload()
+# The resource base and the amazon.aws module_utils it imports, imported once before the workers fork
+# rather than in each of them (about 15 ms of CPU per module invocation).
+importlib.import_module(BASE_MODULE)
+# Everything loaded so far (Ansible, botocore and its models) lives as long as the controller: out of the
+# garbage collector's sight, a full collection in a forked worker no longer walks (and copies) all of it.
+gc.freeze()
 
 
 def _display_progress(line):
