@@ -65,9 +65,14 @@ def evaluate_aws_targets(aws: dict, zero_latency: dict | None = None, baseline: 
         path = (figures.get("critical_path") or {}).get("seconds")
         detail = (f"{_fmt(minutes(figures.get('aws_s')))} min / {_fmt(minutes(path))} min"
                   if value is not None else figures.get("missing") or f"run failed: {figures.get('failed', '')}")
+        passed = None if value is None else value <= AWS_TARGETS["first_over_critical_path_max"]
+        if value is not None and value < 1:
+            # No run is shorter than its critical path: waits overlapped with Ansible's own work, which runs in
+            # real time, and the time scale shrank them below it (bench/README.md, "Limits").
+            passed = None
+            detail += ": below the critical path, waits hidden under real-time work; measure with a lower --time-scale"
         _row(rows, f"first converge {environment} (3 regions): AWS-equivalent / critical path", value,
-             AWS_TARGETS["first_over_critical_path_max"],
-             None if value is None else value <= AWS_TARGETS["first_over_critical_path_max"], detail)
+             AWS_TARGETS["first_over_critical_path_max"], passed, detail)
 
     value = slow.get("reads_per_resource")
     _row(rows, "no-op read calls per managed resource (worst region, aws profile)", value,
