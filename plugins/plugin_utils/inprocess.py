@@ -28,6 +28,7 @@ import importlib
 import io
 import json
 import os
+import pkgutil
 
 from ansible.module_utils import basic
 from ansible.module_utils.common import warnings as module_warnings
@@ -60,9 +61,12 @@ BASE_MODULE = "ansible_collections.tap.multiregion.plugins.module_utils.base"
 PROFILE = "legacy"
 
 botocore_preload.preload()
-# The resource base and the amazon.aws module_utils it imports, imported once before the workers fork
-# rather than in each of them (about 15 ms of CPU per module invocation).
+# Our modules, the resource base and the amazon.aws module_utils they use, imported once before the
+# workers fork rather than in each of them: the collection loader compiles a module's source at every
+# import (no bytecode cache), about 15-30 ms of CPU per module invocation.
 importlib.import_module(BASE_MODULE)
+for _module in pkgutil.iter_modules(importlib.import_module(MODULE_PACKAGE).__path__):
+    importlib.import_module("%s.%s" % (MODULE_PACKAGE, _module.name))
 # Everything loaded so far (Ansible, botocore and its models) lives as long as the controller: out of the
 # garbage collector's sight, a full collection in a forked worker no longer walks (and copies) all of it.
 gc.freeze()
