@@ -64,7 +64,6 @@ botocore_preload.preload()
 # Our modules, the resource base and the amazon.aws module_utils they use, imported once before the
 # workers fork rather than in each of them: the collection loader compiles a module's source at every
 # import (no bytecode cache), about 15-30 ms of CPU per module invocation.
-importlib.import_module(BASE_MODULE)
 for _module in pkgutil.iter_modules(importlib.import_module(MODULE_PACKAGE).__path__):
     importlib.import_module("%s.%s" % (MODULE_PACKAGE, _module.name))
 # Everything loaded so far (Ansible, botocore and its models) lives as long as the controller: out of the
