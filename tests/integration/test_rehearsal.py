@@ -209,13 +209,14 @@ KEPT = {
 
 def test_teardown_completes_in_one_run_despite_lingering_interfaces_and_late_logs(dev, rehearsal, inventories, aws):
     assert dev.rc == 0, "the first converge failed"
-    released = []
+    released, refused_in = [], set()
 
     def release_interfaces_once_refused(calls):
         # Lambda lets go of its interfaces only after the teardown has met them in every region (see HELD):
-        # released at the first refusal, a region whose deletes came later would never be refused.
-        refused_in = {c["region"] for c in calls if c["operation"] in NETWORK_DELETES and c["status"] == 400
-                      and not c.get("fault")}  # fmt: skip
+        # released at the first refusal, a region whose deletes came later would never be refused. Each call
+        # of the watch brings only the calls since the last one, so the regions are collected across them.
+        refused_in.update(c["region"] for c in calls if c["operation"] in NETWORK_DELETES and c["status"] == 400
+                          and not c.get("fault"))  # fmt: skip
         if not released and refused_in >= set(REGIONS):
             control.set_profile(rehearsal.url, durations=dict(SETTINGS["durations"], **{LINGER: LINGER_AFTER}))
             released.append(True)
