@@ -97,9 +97,11 @@ options:
         default: true
 notes:
   - O(tags) are the tags of the topic and of the event subscriptions; without O(tags) tags are not managed.
-  - Read calls of a run with nothing to change are C(GetTopicAttributes), the topic's C(ListTagsForResource) and
-    one C(DescribeEventSubscriptions) listing (at the same time), then C(ListTagsForResource) of each subscription;
-    C(sts:GetCallerIdentity) only without O(account_id).
+  - Read calls of a run with nothing to change are C(GetTopicAttributes), one C(DescribeEventSubscriptions) listing
+    and one C(tag:GetResources) for the tags of the topic and of every subscription (the Resource Groups Tagging
+    API), at the same time; C(sts:GetCallerIdentity) only without O(account_id). A resource the tagging index
+    lacks or shows with other tags is read with its own C(ListTagsForResource) before any tag is written, as the
+    index follows SNS and RDS by seconds.
 author:
   - tap.multiregion maintainers (!UNKNOWN)
 """
@@ -188,6 +190,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_ta
 from ansible_collections.tap.multiregion.plugins.module_utils import kms
 from ansible_collections.tap.multiregion.plugins.module_utils import monitoring
 from ansible_collections.tap.multiregion.plugins.module_utils import policies
+from ansible_collections.tap.multiregion.plugins.module_utils import tag_index
 from ansible_collections.tap.multiregion.plugins.module_utils.base import AwsResource
 from ansible_collections.tap.multiregion.plugins.module_utils.base import Failure
 from ansible_collections.tap.multiregion.plugins.module_utils.resources import event_subscription
@@ -232,19 +235,30 @@ class AlertTopic(AwsResource):
         return identity["Account"], parse_aws_arn(identity["Arn"])["partition"]
 
     def read_state(self, with_tags):
-        """(topic attributes or None, topic tags or None, subscriptions by name), read at the same time."""
-
-        def tags():
-            found = self.read("list the tags of %s" % self.label, self.sns.list_tags_for_resource,
-                              ResourceArn=self.topic_arn, missing=TOPIC_MISSING)
-            return boto3_tag_list_to_ansible_dict(found.get("Tags", [])) if found is not None else None
-
-        return self.concurrently(
+        """(topic attributes or None, topic tags or None, subscriptions by name, their tags by name), read at the
+        same time: the tags of the topic and of every subscription in one read of the tagging index."""
+        names = [s["name"] for s in self.subscriptions]
+        arns = dict((name, event_subscription.arn(self, name, self.account_id, self.partition)) for name in names)
+        attributes, existing, index = self.concurrently(
             lambda: (self.read("read %s" % self.label, self.sns.get_topic_attributes, TopicArn=self.topic_arn,
                                missing=TOPIC_MISSING) or {}).get("Attributes"),
-            tags if with_tags else (lambda: None),
             lambda: event_subscription.describe_all(self) if self.subscriptions else {},
+            lambda: tag_index.indexed(self, [self.topic_arn] + list(arns.values())) if with_tags else {},
         )
+        if not with_tags:
+            return attributes, None, existing, {}
+        present = ([self.topic_arn] if attributes is not None else []) + [arns[n] for n in names if n in existing]
+        tags = tag_index.confirmed(self, present, index, self.own_tags, self.params["tags"], self.params["purge_tags"])
+        return (attributes, tags.get(self.topic_arn), existing,
+                dict((name, tags[arns[name]]) for name in names if arns[name] in tags))
+
+    def own_tags(self, arn):
+        """The tags of the topic or of a subscription, read from its own service."""
+        if arn != self.topic_arn:
+            return event_subscription.read_tags(self, arn)
+        found = self.read("list the tags of %s" % self.label, self.sns.list_tags_for_resource,
+                          ResourceArn=self.topic_arn, missing=TOPIC_MISSING)
+        return boto3_tag_list_to_ansible_dict((found or {}).get("Tags", []))
 
     # -- topic -------------------------------------------------------------------------------
     def ensure_topic(self, attributes, current_tags):
@@ -294,15 +308,16 @@ class AlertTopic(AwsResource):
 
     def present(self):
         self.start()
-        attributes, current_tags, existing = self.read_state(self.params["tags"] is not None or self.module._diff)
+        attributes, current_tags, existing, subscription_tags = self.read_state(
+            self.params["tags"] is not None or self.module._diff)
         before, after = {}, {}
         before["topic"], after["topic"] = self.ensure_topic(attributes, current_tags)
-        subscriptions = self.ensure_subscriptions(existing, before, after)
+        subscriptions = self.ensure_subscriptions(existing, subscription_tags, before, after)
         self.set_diff(before, after)
         return dict(topic_arn=self.topic_arn, account_id=self.account_id, topic=after["topic"],
                     rds_event_subscriptions=subscriptions)
 
-    def ensure_subscriptions(self, existing, before, after):
+    def ensure_subscriptions(self, existing, tags, before, after):
         """Make each listed subscription match; returns them as AWS has them (check mode: as planned)."""
         if not self.subscriptions:
             return []
@@ -314,6 +329,7 @@ class AlertTopic(AwsResource):
             had[name], planned[name], _subscription = event_subscription.ensure(
                 self, name, self.topic_arn, spec["source_type"], spec["event_categories"], spec["enabled"],
                 tags=self.params["tags"], purge_tags=self.params["purge_tags"], existing=existing,
+                current_tags=tags.get(name),
             )
         if len(self.changes) > made and not self.check_mode:
             existing = event_subscription.describe_all(self)  # what AWS made of the changes
@@ -328,7 +344,7 @@ class AlertTopic(AwsResource):
 
     def absent(self):
         self.start()
-        attributes, _tags, existing = self.read_state(False)
+        attributes, _tags, existing, _subscription_tags = self.read_state(False)
         before = {"topic": None if attributes is None else {"kms_master_key_id": attributes.get("KmsMasterKeyId")}}
         if self.subscriptions:
             before["rds_event_subscriptions"] = dict(

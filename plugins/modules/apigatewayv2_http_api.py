@@ -122,6 +122,11 @@ options:
       - The default logs requestId, ip, requestTime, httpMethod, routeKey, path, status, protocol, responseLength,
         responseLatency, integrationStatus, integrationLatency, integrationErrorMessage, authorizerError and userAgent.
     type: str
+  account_id:
+    description:
+      - AWS account that owns the API, for RV(execution_arn) and the invoke permission's source ARN. When omitted it
+        is read with one C(sts:GetCallerIdentity) call.
+    type: str
   invoke_permission:
     description:
       - Ensure, after the API and its stage exist, the statement of the resource policy of the integration's function
@@ -155,8 +160,9 @@ notes:
   - Retries throttling (C(TooManyRequestsException), C(ThrottlingException)) with jittered exponential backoff.
   - With O(invoke_permission), also retries Lambda's C(ResourceConflictException) (an update of the function or
     of its policy in progress) when adding or replacing the statement.
-  - Reads the API list, the caller identity (C(sts:GetCallerIdentity), for RV(execution_arn)) and the function's
-    policy at the same time, then the API's integrations, authorizers, routes and stages at the same time.
+  - Reads the API list, the caller identity (C(sts:GetCallerIdentity), for RV(execution_arn), only without
+    O(account_id)) and the function's policy at the same time, then the API's integrations, authorizers, routes
+    and stages at the same time.
 author:
   - tap.multiregion maintainers (!UNKNOWN)
 """
@@ -363,7 +369,9 @@ class HttpApi(AwsResource):
         return api
 
     def identity(self):
-        """(account id, partition) of the caller, for the execution ARN."""
+        """(account id, partition) of the caller, for the execution ARN: the given account (no call) or STS's."""
+        if self.params["account_id"]:
+            return self.params["account_id"], self.api.meta.partition
         found = self.read("read the caller identity", self.client("sts").get_caller_identity)
         return found["Account"], (parse_aws_arn(found["Arn"]) or {}).get("partition") or "aws"
 
@@ -607,6 +615,7 @@ def main():
         throttling_rate_limit=dict(type="float", default=50.0),
         access_log_destination_arn=dict(type="str"),
         access_log_format=dict(type="str"),
+        account_id=dict(type="str"),
         invoke_permission=dict(type="dict", options=dict(
             statement_id=dict(type="str", default=logic.DEFAULT_INVOKE_STATEMENT_ID),
             source_path=dict(type="str", required=True),

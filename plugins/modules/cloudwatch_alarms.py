@@ -129,7 +129,9 @@ options:
 notes:
   - O(tags) are the tags every alarm carries; without O(tags) the tags of existing alarms are not managed.
   - Read calls of a run with nothing to change are one C(DescribeAlarms) per 100 alarms and, with O(tags), one
-    C(ListTagsForResource) per alarm, all at the same time.
+    C(tag:GetResources) per 100 alarms (the Resource Groups Tagging API). An alarm the tagging index lacks or shows
+    with other tags is read with its own C(ListTagsForResource) before any tag is written, as the index follows
+    CloudWatch by seconds.
   - Metric math alarms (C(Metrics)) and extended statistics are not supported.
 author:
   - tap.multiregion maintainers (!UNKNOWN)
@@ -191,6 +193,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
 from ansible_collections.tap.multiregion.plugins.module_utils import monitoring
+from ansible_collections.tap.multiregion.plugins.module_utils import tag_index
 from ansible_collections.tap.multiregion.plugins.module_utils.base import AwsResource
 from ansible_collections.tap.multiregion.plugins.module_utils.base import Failure
 
@@ -255,9 +258,9 @@ class Alarms(AwsResource):
             found.update((alarm["AlarmName"], alarm) for alarm in result.get("MetricAlarms", []))
         return found
 
-    def tags_of(self, alarm):
-        response = self.read("list the tags of alarm %s" % alarm["AlarmName"], self.cloudwatch.list_tags_for_resource,
-                             ResourceARN=alarm["AlarmArn"])
+    def tags_of(self, arn):
+        response = self.read("list the tags of alarm %s" % arn.split(":alarm:")[-1],
+                             self.cloudwatch.list_tags_for_resource, ResourceARN=arn)
         return boto3_tag_list_to_ansible_dict(response.get("Tags", []))
 
     def present(self):
@@ -266,8 +269,9 @@ class Alarms(AwsResource):
         known = [name for name in wanted if name in existing]
         current_tags = {}
         if tags is not None:
-            found = self.concurrently(*[lambda name=name: self.tags_of(existing[name]) for name in known])
-            current_tags = dict((name, found[i]) for i, name in enumerate(known))
+            by_arn = tag_index.tags_of(self, [existing[name]["AlarmArn"] for name in known], self.tags_of, tags,
+                                       self.params["purge_tags"])
+            current_tags = dict((name, by_arn[existing[name]["AlarmArn"]]) for name in known)
         before, after, touched = {}, {}, set()
         for name, desired in wanted.items():
             made = len(self.changes)

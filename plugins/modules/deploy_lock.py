@@ -305,14 +305,17 @@ class DeployLock(AwsResource):
         if run_id is not None:
             kwargs.update(ConditionExpression="#r = :r", ExpressionAttributeNames={"#r": "run_id"},
                           ExpressionAttributeValues={":r": {"S": run_id}})
+        sentence = self.lock_sentence("delete the deploy lock %s" % self.lock_id)
         try:
-            deleted = self.write(self.lock_sentence("delete the deploy lock %s" % self.lock_id), self.ddb.delete_item,
-                                 ignore="ResourceNotFoundException", **kwargs)
+            deleted = (self.write(sentence, self.ddb.delete_item, ignore="ResourceNotFoundException", **kwargs)
+                       or {}).get("Attributes")
         except Failure as failure:
-            if error_code(failure.error) == "ConditionalCheckFailedException":
-                return False
-            raise
-        return (deleted or {}).get("Attributes")
+            if error_code(failure.error) != "ConditionalCheckFailedException":
+                raise
+            deleted = False
+        if not deleted and sentence in self.changes:
+            self.changes.remove(sentence)  # refused or nothing there: nothing was deleted
+        return deleted
 
     # ------------------------------------------------------------------ the table and its key
 
@@ -463,6 +466,15 @@ class DeployLock(AwsResource):
 
     def unlocked(self):
         run_id, force = self.params["run_id"], self.params["force"]
+        if not force and not self.check_mode:
+            # A run releases its own lock with one conditional delete; the lock is read only when that refuses.
+            deleted = self.delete_item(run_id)
+            if deleted:
+                released = logic.lock_from_item(deleted, time.time())
+                return self.finish("released the deploy lock of %s held by %s"
+                                   % (self.lock_id, logic.describe_holder(released)), None, released, True)
+            if deleted is None:
+                return self.finish("environment %s is not locked" % self.lock_id, None, None, False)
         _exists, item = self.get_item()
         current = logic.lock_from_item(item, time.time())
         decision = "release" if force and current else logic.decide_release(current, run_id)

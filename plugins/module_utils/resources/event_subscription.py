@@ -40,9 +40,20 @@ def describe_all(owner):
     return dict((s["CustSubscriptionId"], s) for s in found.get("EventSubscriptionsList", []))
 
 
+def arn(owner, name, account_id, partition):
+    return "arn:%s:rds:%s:%s:es:%s" % (partition, owner.region, account_id, name)
+
+
+def read_tags(owner, subscription_arn):
+    found = owner.read("list the tags of RDS event subscription %s" % subscription_arn.split(":es:")[-1],
+                       owner.client("rds").list_tags_for_resource, ResourceName=subscription_arn)
+    return boto3_tag_list_to_ansible_dict(found.get("TagList", []))
+
+
 def ensure(owner, name, topic_arn, source_type, event_categories, enabled=True, source_ids=None, tags=None,
-           purge_tags=True, existing=None):
-    """Make the subscription match. existing: the describe_all() answer when the caller has it already.
+           purge_tags=True, existing=None, current_tags=None):
+    """Make the subscription match. existing: the describe_all() answer when the caller has it already;
+    current_tags: the existing subscription's tags when the caller read them already (tag_index).
 
     Returns (before view, after view, subscription as snake_case dict or None in check mode).
     """
@@ -77,8 +88,8 @@ def ensure(owner, name, topic_arn, source_type, event_categories, enabled=True, 
                         SubscriptionName=name, SourceIdentifier=source_id)
     if tags is not None:
         arn = current["EventSubscriptionArn"]
-        current_tags = boto3_tag_list_to_ansible_dict(
-            owner.read("list the tags of %s" % label, rds.list_tags_for_resource, ResourceName=arn).get("TagList", []))
+        if current_tags is None:
+            current_tags = read_tags(owner, arn)
         owner.sync_tags(
             label, current_tags, tags,
             tag=lambda to_set: rds.add_tags_to_resource(aws_retry=True, ResourceName=arn,

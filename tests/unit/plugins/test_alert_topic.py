@@ -13,7 +13,8 @@ from emulator import control
 REGION = "us-west-1"  # not used by the playbook tests
 ACCOUNT = "123456789012"  # the emulator's account
 CATEGORIES = ["failure", "failover", "maintenance"]
-READ_OPS = {"GetCallerIdentity", "GetTopicAttributes", "ListTagsForResource", "DescribeEventSubscriptions"}
+READ_OPS = {"GetCallerIdentity", "GetTopicAttributes", "ListTagsForResource", "DescribeEventSubscriptions",
+            "GetResources"}
 
 
 @pytest.fixture
@@ -95,6 +96,8 @@ def test_creates_encrypted_topic_policy_and_subscriptions_then_converges(run_mod
     assert again["changed"] is False, again["changes"]
     assert set(api_calls) <= READ_OPS, api_calls
     assert api_calls.count("DescribeEventSubscriptions") == 1
+    # The tags of the topic and both subscriptions in one read of the tagging index, none of their own.
+    assert api_calls.count("GetResources") == 1 and "ListTagsForResource" not in api_calls, api_calls
 
 
 def test_policy_key_and_tag_drift_is_repaired(run_module, aws, kms_key):

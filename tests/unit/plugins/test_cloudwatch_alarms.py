@@ -118,6 +118,8 @@ def test_creates_five_alarms_then_converges_without_writes(run_module, aws, api_
     assert second["changes"] == []
     assert not WRITE_OPS & set(api_calls), api_calls
     assert api_calls.count("DescribeAlarms") == 1
+    # The five alarms' tags in one read of the tagging index; no alarm's own tag read was needed.
+    assert api_calls.count("GetResources") == 1 and "ListTagsForResource" not in api_calls, api_calls
 
 
 def test_changed_threshold_updates_only_that_alarm(run_module, aws, api_calls):
@@ -179,6 +181,8 @@ def test_tag_drift_is_repaired_without_rewriting_the_alarm(run_module, aws, api_
     assert result["changed"] is True
     assert result["changes"] == [f"alarm {a['name']}: tags CostCenter=platform" for a in five_alarms("tag")]
     assert api_calls.count("TagResource") == 5 and "PutMetricAlarm" not in api_calls
+    # The index showed other tags than wanted: each alarm's own read confirmed them before its write.
+    assert api_calls.count("GetResources") == 1 and api_calls.count("ListTagsForResource") == 5, api_calls
     arn = describe(aws, ["tag-api-5xx"])["tag-api-5xx"]["AlarmArn"]
     tags = aws("cloudwatch", REGION).list_tags_for_resource(ResourceARN=arn)["Tags"]
     assert {t["Key"] for t in tags} == {"Environment", "Region", "CostCenter"}

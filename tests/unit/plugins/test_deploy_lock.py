@@ -140,15 +140,18 @@ def test_release_by_another_run_is_refused(run, aws, table):
 
 def test_release_by_the_holder_and_again(run, aws, table, api_calls):
     run(lock(table))
+    api_calls.clear()
     released = run(unlock(table), diff=True)
+    assert api_calls == ["DeleteItem"]  # the holder's release: one conditional delete, no read
     assert released["changed"] is True and released["lock"] is None
     assert released["previous_lock"]["run_id"] == "run-a"
     assert released["diff"] == {"before": {"lock": released["previous_lock"]}, "after": {"lock": None}}
     assert item(aws, table) is None
     api_calls.clear()
     again = run(unlock(table))
-    assert again["changed"] is False and not again.get("warnings")
-    assert api_calls == ["GetItem"]
+    assert again["changed"] is False and not again.get("warnings") and not again["changes"]
+    # One conditional delete (the usual release, no read first), refused; then the read that says why.
+    assert api_calls == ["DeleteItem", "GetItem"]
 
 
 def test_release_without_a_table_changes_nothing(run, table):
