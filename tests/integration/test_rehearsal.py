@@ -5,14 +5,17 @@ under AWS's timing, rules and faults, in order on one emulator of its own:
 
   * dev from scratch in three regions, while a few percent of all calls are throttled or answered 5xx
     (seeded): Aurora creating for minutes, functions Pending, replicas CREATING, roles and key policies
-    propagating, S3 validating the notification's permission;
-  * a second run changes nothing (changed=0) and writes nothing but the deploy lock and the record;
+    propagating, S3 validating the notification's permission; each region starts Aurora (and the primary
+    the global table) first, builds the Lambda, the API and the alarms meanwhile and waits at its end;
+  * a second run changes nothing (changed=0), waits for nothing and writes nothing but the deploy lock
+    and the record;
   * drift made behind the tool's back (bucket versioning, function memory, a database rule open to the
     world, key rotation, a deleted flow log, the cluster's backup retention) is repaired by site.yml;
   * the teardown completes in one run although Lambda's network interfaces still hold the subnets and the
     app security group when the network is deleted (DependencyViolation, retried) and access-log objects
     keep arriving late;
-  * prod (Aurora global database over three regions, global table replicas) from scratch.
+  * prod (Aurora global database over three regions, global table replicas) from scratch, in AWS's
+    order (the primary available, the global database, then the secondaries join), then a no-op.
 
 Time: AWS's transitions run on the emulator's AWS clock, TIME_SCALE times faster than real time (Aurora's
 ten minutes take one real second); Ansible's own work does not, so the file takes about three minutes on
@@ -32,6 +35,7 @@ import pytest
 from integration.helpers import ACCOUNT, REGIONS, data_bucket, make_inventory
 from integration.rehearsal_support import Rehearsal
 from integration.stack_scan import deploy_lock, stack_resources
+from integration.task_order import position, ran, task_results
 from support import FAKE_CREDENTIALS
 
 from emulator import control
@@ -60,6 +64,15 @@ NETWORK_DELETES = ("DeleteSecurityGroup", "DeleteSubnet", "DeleteVpc")
 RETRIES = botocore.config.Config(retries={"max_attempts": 10, "mode": "standard"})
 # What a run that changes nothing may write: the deploy lock's item and the deployment record.
 BOOKKEEPING = {("dynamodb", "PutItem"), ("dynamodb", "UpdateItem"), ("dynamodb", "DeleteItem"), ("s3", "PUT object")}
+# The tasks that start a long creation, build what does not need it, and wait for it at the end of the region.
+START_AURORA = "tap.multiregion.aurora : Start the Aurora cluster"
+WAIT_AURORA = "tap.multiregion.aurora : Wait for the Aurora cluster"
+JOIN_AURORA = "tap.multiregion.aurora : Ensure the Aurora secondary cluster"
+GLOBAL_DATABASE = "tap.multiregion.aurora : Ensure the Aurora global database"
+FUNCTION = "tap.multiregion.lambda_api : Ensure function"
+ALARMS = "tap.multiregion.monitoring : Ensure the CloudWatch alarms"
+START_TABLE = "tap.multiregion.dynamodb_global : Start the DynamoDB global table"
+FINISH_TABLE = "tap.multiregion.dynamodb_global : Ensure the DynamoDB global table"
 
 
 @pytest.fixture(scope="module")
@@ -134,13 +147,44 @@ def test_dev_from_scratch_under_aws_timing_and_faults(dev, rehearsal, aws):
     assert deploy_lock(aws, "dev", "us-east-1") is None  # released
 
 
+def calls_in(run, region: str, operation: str) -> list[int]:
+    return [c["seq"] for c in run.calls if c["region"] == region and c["operation"] == operation]
+
+
+def test_each_region_is_built_while_aurora_and_the_replicas_are_created(dev):
+    assert dev.rc == 0, "the first converge failed"
+    tasks = task_results(dev.stdout)
+    primary, *others = REGIONS
+    for region in REGIONS:
+        # Started, the Lambda and the alarms built meanwhile, then waited for at the end of the region.
+        assert position(tasks, START_AURORA, region) < position(tasks, FUNCTION, region) \
+            < position(tasks, ALARMS, region) < position(tasks, WAIT_AURORA, region)
+        created = calls_in(dev, region, "CreateDBCluster")
+        function = calls_in(dev, region, "POST /2015-03-31/functions")
+        assert created and function and created[0] < function[0]
+        # The waiting call read the cluster again after the function was created.
+        assert max(calls_in(dev, region, "DescribeDBClusters")) > function[0]
+    assert position(tasks, START_TABLE, primary) < position(tasks, FUNCTION, primary) \
+        < position(tasks, FINISH_TABLE, primary)
+    assert all(ran(tasks, START_TABLE).get(region, "skipping") == "skipping" for region in others)
+    for region in others:
+        assert calls_in(dev, region, "DescribeTable")  # each replica was waited for in its region
+
+
+def converged_without_waiting(run) -> None:
+    """A run after a converge: nothing changed, and the tasks that wait for long creations had nothing to do."""
+    assert run.rc == 0, run.output[-8000:]
+    assert run.changed() == 0, run.stdout[-8000:]
+    tasks = task_results(run.stdout)
+    assert set(ran(tasks, WAIT_AURORA).values()) <= {"skipping"}
+    assert set(ran(tasks, FINISH_TABLE).values()) <= {"skipping"}
+    written = {(c["service"], c["operation"]) for c in run.writes()}
+    assert written <= BOOKKEEPING, f"a no-op wrote to the stack: {sorted(written - BOOKKEEPING)}"
+
+
 def test_a_second_run_changes_nothing_and_writes_only_the_lock_and_the_record(dev, rehearsal, inventories):
     assert dev.rc == 0, "the first converge failed"
-    again = rehearsal.play("dev-no-op", "site.yml", inventories["dev"])
-    assert again.rc == 0, again.output[-8000:]
-    assert again.changed() == 0, again.stdout[-8000:]
-    written = {(c["service"], c["operation"]) for c in again.writes()}
-    assert written <= BOOKKEEPING, f"a no-op wrote to the stack: {sorted(written - BOOKKEEPING)}"
+    converged_without_waiting(rehearsal.play("dev-no-op", "site.yml", inventories["dev"]))
 
 
 def make_drift(aws) -> list[str]:
@@ -261,3 +305,23 @@ def test_prod_from_scratch_with_the_global_database_and_replicas(prod, rehearsal
     outputs = json.loads((rehearsal.workdir / "outputs" / "prod.json").read_text())["regions"]
     assert sorted(outputs) == sorted(REGIONS)
     assert all(ACCOUNT in outputs[region]["s3_bucket_name"] for region in REGIONS)
+    assert all(outputs[region]["rds_cluster_endpoint"] for region in REGIONS), outputs
+
+
+def test_prod_creates_the_global_database_from_the_primary_then_the_secondaries_join(prod):
+    assert prod.rc == 0, "the first converge failed"
+    tasks = task_results(prod.stdout)
+    primary, *secondaries = REGIONS
+    # The primary starts its cluster early; a secondary has nothing to join yet.
+    assert position(tasks, START_AURORA, primary) < position(tasks, FUNCTION, primary)
+    for region in secondaries:
+        assert ran(tasks, START_AURORA)[region] == "skipping"
+        # AWS's order: the primary available, the global database from it, then the secondary joins.
+        assert position(tasks, WAIT_AURORA, primary) < position(tasks, GLOBAL_DATABASE, primary) \
+            < position(tasks, JOIN_AURORA, region)
+        assert calls_in(prod, primary, "CreateGlobalCluster")[0] < calls_in(prod, region, "CreateDBCluster")[0]
+
+
+def test_prod_converges_again_without_waiting(prod, rehearsal, inventories):
+    assert prod.rc == 0, "the first converge failed"
+    converged_without_waiting(rehearsal.play("prod-no-op", "site.yml", inventories["prod"]))
