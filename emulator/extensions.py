@@ -32,7 +32,7 @@ EXTENSIONS: tuple[str, ...] = (
     "iam_managed_policies",
     "lambda_gaps",
     "rds_event_subscriptions",
-    "rds_tagging_index",
+    "tagging_index",
     # aws-profile fillers (inactive under the default profile); after the fillers they wrap
     # (lambda_gaps' AddPermission check must run before a permission is stamped).
     "dynamodb_table_states",

@@ -82,6 +82,9 @@ options:
     default: false
 notes:
   - AWS cannot change the key of an existing vault; a different O(kms_key_arn) is reported as a warning.
+  - The tags of the vault and of the plan are read with one C(tag:GetResources) (the Resource Groups Tagging API);
+    a resource the tagging index lacks or shows with other tags is read with its own C(ListTags) before any tag
+    is written, as the index follows AWS Backup by seconds.
 author:
   - tap.multiregion maintainers (!UNKNOWN)
 """
@@ -135,6 +138,7 @@ selection_id:
 """
 
 
+from ansible_collections.tap.multiregion.plugins.module_utils import tag_index
 from ansible_collections.tap.multiregion.plugins.module_utils.base import AwsResource
 from ansible_collections.tap.multiregion.plugins.module_utils.base import Failure
 from ansible_collections.tap.multiregion.plugins.module_utils.base import show
@@ -262,13 +266,16 @@ class AwsBackup(AwsResource):
     def present(self):
         vault, entry = self.concurrently(self.describe_vault, self.plan_entry)
         plan_id = entry["BackupPlanId"] if entry else None
-        vault_tags, plan, plan_tags, selections = self.concurrently(
-            lambda: self.tags_of(vault["BackupVaultArn"]) if vault else {},
+        arns = ([vault["BackupVaultArn"]] if vault else []) + ([entry["BackupPlanArn"]] if entry else [])
+        tags, plan, selections = self.concurrently(
+            # The vault's and the plan's tags in one read of the tagging index (own reads only to confirm).
+            lambda: tag_index.tags_of(self, arns, self.tags_of, self.params["tags"], self.params["purge_tags"]),
             lambda: self.read("read %s" % self.plan_label, self.backup.get_backup_plan, BackupPlanId=plan_id)
             if plan_id else None,
-            lambda: self.tags_of(entry["BackupPlanArn"]) if entry else {},
             lambda: self.selections(plan_id) if plan_id else [],
         )
+        vault_tags = tags[vault["BackupVaultArn"]] if vault else {}
+        plan_tags = tags[entry["BackupPlanArn"]] if entry else {}
         vault_before, vault_after, vault_arn = self.ensure_vault(vault, vault_tags)
         plan_before, plan_after, plan = self.ensure_plan(plan, plan_tags)
         selection_before, selection_after, selection_id = self.ensure_selection(plan, selections)

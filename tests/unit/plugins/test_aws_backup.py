@@ -74,6 +74,8 @@ def test_creates_vault_plan_and_selection(aws, run_module, backup_args, monkeypa
     assert (again["changed"], checked["changed"]) == (False, False)
     assert writes(calls) == []
     assert again["diff"]["before"] == again["diff"]["after"]
+    # Per run, the vault's and the plan's tags come from one read of the tagging index, none from ListTags.
+    assert calls.count(("resourcegroupstaggingapi", "GetResources")) == 2 and ("backup", "ListTags") not in calls
 
 
 def test_retention_and_resources_converge(aws, run_module, backup_args, monkeypatch):

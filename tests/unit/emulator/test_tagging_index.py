@@ -1,4 +1,4 @@
-"""emulator.rds_tagging_index in-process: the tagging API lists RDS event subscriptions and subnet groups."""
+"""emulator.tagging_index in-process: the tagging API lists RDS event subscriptions, subnet groups, backup plans."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from emulator import rds_tagging_index
+from emulator import tagging_index
 
 REGION = "eu-west-1"
 
@@ -15,8 +15,8 @@ REGION = "eu-west-1"
 def aws(monkeypatch):
     for key, value in {"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "y", "AWS_DEFAULT_REGION": REGION}.items():
         monkeypatch.setenv(key, value)
-    rds_tagging_index.install()
-    rds_tagging_index.install()  # twice: still one entry per resource
+    tagging_index.install()
+    tagging_index.install()  # twice: still one entry per resource
     with mock_aws():
         yield lambda service: boto3.client(service, region_name=REGION)
 
@@ -40,3 +40,17 @@ def test_subscriptions_and_subnet_groups_are_indexed_with_their_tags(aws):
     assert all(m["Tags"] == [{"Key": "Environment", "Value": "dev"}] for m in found)
     by_type = aws("resourcegroupstaggingapi").get_resources(ResourceTypeFilters=["rds:es"])["ResourceTagMappingList"]
     assert [m["ResourceARN"] for m in by_type] == [subscription["EventSubscriptionArn"]]
+
+
+def test_backup_plans_are_indexed_with_their_tags(aws):
+    backup = aws("backup")
+    plan = backup.create_backup_plan(
+        BackupPlan={"BackupPlanName": "daily", "Rules": [{"RuleName": "r", "TargetBackupVaultName": "v"}]},
+        BackupPlanTags={"Environment": "dev"})
+    vault = backup.create_backup_vault(BackupVaultName="v", BackupVaultTags={"Environment": "dev"})
+    arns = [plan["BackupPlanArn"], vault["BackupVaultArn"]]
+
+    found = aws("resourcegroupstaggingapi").get_resources(ResourceARNList=arns)["ResourceTagMappingList"]
+
+    assert sorted(m["ResourceARN"] for m in found) == sorted(arns)
+    assert all(m["Tags"] == [{"Key": "Environment", "Value": "dev"}] for m in found)
