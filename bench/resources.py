@@ -74,6 +74,9 @@ def _count_region(client, region: str, iam_roles: list[str], buckets: dict[str, 
     count("db_instance", lambda: len(rds.describe_db_instances()["DBInstances"]))
     count("db_subnet_group", lambda: len(rds.describe_db_subnet_groups()["DBSubnetGroups"]))
     count("rds_event_subscription", lambda: len(rds.describe_event_subscriptions()["EventSubscriptionsList"]))
+    count("db_cluster_parameter_group", lambda: len([
+        g for g in rds.describe_db_cluster_parameter_groups()["DBClusterParameterGroups"]
+        if not g["DBClusterParameterGroupName"].startswith("default.")]))
     secrets = client("secretsmanager", region)
     count("secret", lambda: len(secrets.list_secrets()["SecretList"]))
     awslambda = client("lambda", region)
@@ -90,6 +93,16 @@ def _count_region(client, region: str, iam_roles: list[str], buckets: dict[str, 
         return total
 
     count("lambda_permission", permissions)
+
+    def invoke_configs():
+        total = 0
+        for name in functions:
+            with contextlib.suppress(awslambda.exceptions.ResourceNotFoundException):
+                awslambda.get_function_event_invoke_config(FunctionName=name)
+                total += 1
+        return total
+
+    count("lambda_event_invoke_config", invoke_configs)
     sqs = client("sqs", region)
     count("sqs_queue", lambda: len(sqs.list_queues().get("QueueUrls", [])))
     apigw = client("apigatewayv2", region)
