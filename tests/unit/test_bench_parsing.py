@@ -594,6 +594,26 @@ def test_a_hidden_wait_after_a_longer_overlapped_wait_is_bounded_by_zero():
     assert got["aws_max_s"] == got["aws_s"]
 
 
+def test_the_longest_run_counts_each_hidden_wait_at_its_bound_on_the_aws_clock():
+    # Both finish tasks found their transition done. Alone, Aurora's wait is at most 60 x 9 - 9 = 531 s and the
+    # replica's 60 x 8.3 - 8.3 = 489.7 s; but with Aurora's 531 s in between, the replica's can be 0 at most.
+    tasks = [
+        (START_AURORA, AURORA, "tap.multiregion.aurora_cluster", 0.5, [], "ok"),
+        (START_TABLE, DYNAMODB, "tap.multiregion.dynamodb_global_table", 1.0, [], "ok"),
+        ("Ensure function ({host})", LAMBDA, "tap.multiregion.lambda_function", 8.0, [], "ok"),
+    ]
+    reference = sequential_run(tasks + [
+        (WAIT_AURORA, AURORA, "tap.multiregion.aurora_cluster", 0.1, None, "skipped"),
+        (FINISH_TABLE, DYNAMODB, "tap.multiregion.dynamodb_global_table", 0.1, None, "skipped")])
+    scaled = sequential_run(tasks + [
+        (WAIT_AURORA, AURORA, "tap.multiregion.aurora_cluster", 0.3, [], "ok"),
+        (FINISH_TABLE, DYNAMODB, "tap.multiregion.dynamodb_global_table", 0.4, [], "ok")])
+    got = aws_time.aws_equivalent(reference, scaled, 11.0, 60.0)
+    assert (got["waits"], got["aws_s"]) == ([], 11.0)
+    assert [h["bound_aws_s"] for h in got["hidden"]] == [531.0, 489.7]
+    assert got["aws_max_s"] == 11.0 + 531.0
+
+
 def test_a_finish_task_without_a_start_task_is_a_plain_wait():
     tasks = [("Ensure function ({host})", LAMBDA, "tap.multiregion.lambda_function", 8.0, [], "ok")]
     reference = sequential_run(tasks + [(FINISH_TABLE, DYNAMODB, "tap.multiregion.dynamodb_global_table", 1.0,
