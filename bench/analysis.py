@@ -284,11 +284,12 @@ def wall_split(results: Iterable[dict]) -> dict:
     }
 
 
-def task_walls(results: Iterable[dict]) -> list[dict]:
+def task_walls(results: Iterable[dict], per_host: bool = False) -> list[dict]:
     """Wall time of each task over all its hosts (last end - first start), in run order.
 
     With the linear strategy a play's time is about the sum of its task walls: the slowest host
-    of each task sets the pace.
+    of each task sets the pace. per_host: each row also has {"end", "per_host": {host: {start, end,
+    status, waits}}} (waits: what the module reported waiting for, None when the trace does not say).
     """
     results = list(results)
     hosts = {r["host"] for r in results}
@@ -310,6 +311,10 @@ def task_walls(results: Iterable[dict]) -> list[dict]:
                 "wall_s": round(max(m["end"] for m in members) - min(m["start"] for m in members), 3),
             }
         )
+        if per_host:
+            rows[-1]["end"] = max(m["end"] for m in members)
+            rows[-1]["per_host"] = {m["host"]: {"start": m["start"], "end": m["end"], "status": m.get("status"),
+                                                "waits": m.get("waits")} for m in members}
     rows.sort(key=lambda r: r["start"])
     return rows
 

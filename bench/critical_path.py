@@ -9,11 +9,14 @@ independent chains (regions, services) can run at the same time, so the path is 
 
 First converge:
 
-* Aurora, per region: the cluster is created (``rds.cluster.create``), then its instances, all at
-  the same time (``rds.instance.create``). With a global database (prod) a secondary region's cluster
-  is created into the global database once the primary's cluster and instances are available: the
-  primary's chain, then ``rds.global.join``, then the secondary's instances. Secondaries join at the
-  same time.
+* Aurora, per region: the cluster (``rds.cluster.create``) and its instances (``rds.instance.create``)
+  are created at the same time: the emulator accepts CreateDBInstance while the cluster is
+  ``creating`` and starts the instance's clock at once (emulator/rds_states.py), so the step lasts the
+  longer of the two. (Whether AWS makes an instance wait for its cluster, the sum of the two, is not
+  settled here; the path follows the emulator, whose clock the run is measured on.) With a global
+  database (prod) a secondary region's cluster is created into the global database once the primary's
+  cluster and instances are available: the primary's step, then the secondary's cluster joining
+  (``rds.global.join``) with its instances created at the same time. Secondaries join at the same time.
 * DynamoDB: the table (``dynamodb.table.create``), then one replica per other region, one after the
   other (``dynamodb.replica.create``: UpdateTable takes one replica change at a time).
 * Lambda, per region: the execution role propagates (``iam.role.propagation``), then the function
@@ -38,22 +41,29 @@ CONVERGE = "converge"
 TEARDOWN = "teardown"
 
 
-def _chain(name: str, steps: list[tuple[str, str]], durations: Mapping[str, float]) -> dict:
-    """steps: (duration name, what) -> {name, seconds, steps: [{step, what, seconds}]}."""
-    rows = [{"step": step, "what": what, "seconds": float(durations.get(step, 0.0))} for step, what in steps]
+def _chain(name: str, steps: list[tuple[str | tuple[str, ...], str]], durations: Mapping[str, float]) -> dict:
+    """steps: (duration name, or names of transitions that run at the same time, what) -> {name, seconds,
+    steps: [{step, what, seconds}]}; a step of transitions at the same time lasts the longest of them."""
+    rows = []
+    for step, what in steps:
+        names = (step,) if isinstance(step, str) else step
+        rows.append({"step": " | ".join(names), "what": what,
+                     "seconds": max(float(durations.get(n, 0.0)) for n in names)})
     return {"name": name, "seconds": sum(r["seconds"] for r in rows), "steps": rows}
 
 
 def converge_chains(durations: Mapping[str, float], regions: Sequence[str], primary: str,
                     global_database: bool) -> list[dict]:
-    primary_steps = [("rds.cluster.create", f"cluster {primary}"), ("rds.instance.create", f"instances {primary}")]
+    def created(region):
+        return (("rds.cluster.create", "rds.instance.create"), f"cluster and instances {region}")
+
     chains = []
     for region in regions:
         if global_database and region != primary:
-            steps = primary_steps + [("rds.global.join", f"cluster {region} joins the global database"),
-                                     ("rds.instance.create", f"instances {region}")]
+            steps = [created(primary), (("rds.global.join", "rds.instance.create"),
+                                        f"cluster {region} joins the global database, with its instances")]
         else:
-            steps = [("rds.cluster.create", f"cluster {region}"), ("rds.instance.create", f"instances {region}")]
+            steps = [created(region)]
         chains.append(_chain(f"Aurora {region}", steps, durations))
     table = [("dynamodb.table.create", f"table in {primary}")]
     table += [("dynamodb.replica.create", f"replica {r}") for r in regions if r != primary]

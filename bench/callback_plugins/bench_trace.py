@@ -81,6 +81,9 @@ class CallbackModule(CallbackBase):
                 "items": items,
                 "start": start,
                 "end": end,
+                # What the module waited for ([{what, seconds}], module_utils/base.py wait_until; [] when it
+                # found everything done at its first look): tells a wait the time scale hid from one it made.
+                "waits": (data.get("waits") or []) if hasattr(data, "get") and status != "skipped" else None,
             }
         )
 
