@@ -326,7 +326,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, help="keep logs and traces here (default: a temp dir)")
     parser.add_argument("--timeout", type=int, default=3600, help="timeout of one playbook run, seconds")
     parser.add_argument("--time-scale", type=float, default=aws_suite.DEFAULT_TIME_SCALE,
-                        help="AWS seconds per real second of the time-scaled runs (60)")
+                        help="AWS seconds per real second of the time-scaled runs (10)")
     parser.add_argument("--aws-rounds", type=int,
                         help="rounds of the latency runs (default: --repeat, at most 2)")
     parser.add_argument("--no-aws", action="store_true", help="skip the aws-profile part")
