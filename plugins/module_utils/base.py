@@ -26,6 +26,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import copy
 import json
 import os
 import threading
@@ -218,6 +219,22 @@ class AwsResource(object):
         if errors:
             raise errors[0]
         return [f.result() for f in futures]
+
+    def side_by_side(self, *jobs):
+        """Run jobs (callables taking a manager) at the same time, each on a copy of this manager that records
+        its changes apart; the changes are then added in the order of the jobs, whatever finished first."""
+        branches = [self.branch() for _job in jobs]
+        try:
+            return self.concurrently(*[lambda i=i: jobs[i](branches[i]) for i in range(len(jobs))])
+        finally:
+            for branch in branches:
+                self.changes.extend(branch.changes)
+                self.waits.extend(branch.waits)
+
+    def branch(self):
+        branch = copy.copy(self)
+        branch.changes, branch.waits, branch._changes_lock = [], [], threading.Lock()
+        return branch
 
     # ------------------------------------------------------------------ writes
 

@@ -110,8 +110,10 @@ options:
     type: bool
     default: false
 notes:
-  - Each lock operation is one read and at most one conditional write; the table is described and
-    created only when the first write finds it missing.
+  - A lock that is free or expired is taken with one conditional write, made while the table's settings and
+    key are read (one round trip); only when that write is refused (the lock is held) or finds no table is the
+    lock read, and then decided as before. A run releases its own lock with one conditional delete. The table
+    is created only when the first write finds it missing.
   - The table is tagged only when created; it is shared by the environments of an account and region.
   - C(table_changes) tells the repairs of an existing lock table apart from the run's bookkeeping (the lock
     item, and the table and key a first run creates, as a state backend); the role reports only those as
@@ -237,6 +239,10 @@ from ansible_collections.tap.multiregion.plugins.module_utils.base import error_
 from ansible_collections.tap.multiregion.plugins.module_utils.base import update_sentence
 
 KEY = "lock_id"
+# Taken without a read first: no lock item, a malformed one (no expiry) or an expired one.
+FREE_OR_EXPIRED = "attribute_not_exists(#k) OR attribute_not_exists(#e) OR #e <= :now"
+# DescribeTable and DescribeContinuousBackups of a table that does not exist (yet).
+NO_TABLE = ("ResourceNotFoundException", "TableNotFoundException")
 # The lock table is created (rarely) while another run may be creating it too.
 TABLE_EXISTS = "ResourceInUseException"
 
@@ -366,13 +372,19 @@ class DeployLock(AwsResource):
         self.write(self.lock_sentence(sentence) if bookkeeping else sentence, self.ddb.update_continuous_backups,
                    TableName=self.table, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
 
-    def read_settings(self):
-        """(table description, point-in-time recovery on) of the existing table."""
-        table = self.read("describe table %s" % self.table, self.ddb.describe_table, TableName=self.table)["Table"]
-        backups = self.read("describe the continuous backups of %s" % self.table,
-                            self.ddb.describe_continuous_backups, TableName=self.table)
+    def read_settings(self, missing=()):
+        """(table description, point-in-time recovery on) of the existing table, read at the same time;
+        (None, None) when the table is missing and missing holds ResourceNotFoundException."""
+        found, backups = self.concurrently(
+            lambda: self.read("describe table %s" % self.table, self.ddb.describe_table, TableName=self.table,
+                              missing=missing),
+            lambda: self.read("describe the continuous backups of %s" % self.table,
+                              self.ddb.describe_continuous_backups, TableName=self.table, missing=missing),
+        )
+        if found is None or backups is None:
+            return None, None
         status = backups["ContinuousBackupsDescription"].get("PointInTimeRecoveryDescription", {})
-        return table, status.get("PointInTimeRecoveryStatus") == "ENABLED"
+        return found["Table"], status.get("PointInTimeRecoveryStatus") == "ENABLED"
 
     def converge_settings(self, table, pitr, wanted_key):
         """Repair the table's encryption, point-in-time recovery and deletion protection."""
@@ -407,9 +419,49 @@ class DeployLock(AwsResource):
         self.lock_changed = changed_lock
         return {"msg": msg, "lock": lock, "previous_lock": previous}
 
+    def take_if_free(self):
+        """The usual take, in one round trip: the lock written only if there is none or it expired (conditional
+        put), while the table's settings and key are read. None when that did not take it (the lock is held,
+        or there is no table yet): the caller reads the lock and decides."""
+        p = self.params
+        now = int(time.time())
+        new_item = logic.lock_item(self.lock_id, p["holder"], p["run_id"], now, p["ttl"])
+        sentence = self.lock_sentence("write the deploy lock %s" % self.lock_id)
+
+        def put():
+            try:
+                return self.write(sentence, self.ddb.put_item, TableName=self.table, Item=new_item,
+                                  ReturnValues="ALL_OLD", ConditionExpression=FREE_OR_EXPIRED,
+                                  ExpressionAttributeNames={"#k": KEY, "#e": "expires_at"},
+                                  ExpressionAttributeValues={":now": {"N": str(now)}}) or {}
+            except Failure as failure:
+                if error_code(failure.error) in ("ConditionalCheckFailedException", "ResourceNotFoundException"):
+                    return None
+                raise
+
+        written, (table, pitr), wanted_key = self.concurrently(
+            put, lambda: self.read_settings(missing=NO_TABLE), lambda: self.key_arn(create=False))
+        if written is None:
+            if sentence in self.changes:
+                self.changes.remove(sentence)  # refused or no table: nothing was written
+            return None
+        if table is not None:
+            self.converge_settings(table, pitr, wanted_key)
+        previous = logic.lock_from_item(written.get("Attributes"), now)
+        new_lock = logic.lock_from_item(new_item, now)
+        warnings = [logic.takeover_warning(self.lock_id, previous)] if previous and previous["run_id"] != p["run_id"] \
+            else []
+        msg = "took the deploy lock of %s for %s (run %s) until %s" % (self.lock_id, p["holder"], p["run_id"],
+                                                                        new_lock["expires_at"])
+        return self.finish(msg, new_lock, previous, True, warnings)
+
     def locked(self):
         p = self.params
         holder, run_id = p["holder"], p["run_id"]
+        if not self.check_mode:
+            taken = self.take_if_free()
+            if taken is not None:
+                return taken
         exists, item = self.get_item()
         for _attempt in range(2):
             now = int(time.time())

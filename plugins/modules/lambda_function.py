@@ -341,10 +341,6 @@ s3_notifications:
   sample: {tap-data-dev: [{id: data-processor-dev, events: ["s3:ObjectCreated:*"], filter_rules: {}}]}
 """
 
-import copy
-import threading
-
-
 from ansible_collections.tap.multiregion.plugins.module_utils import lambda_function as logic
 from ansible_collections.tap.multiregion.plugins.module_utils.base import AwsResource
 from ansible_collections.tap.multiregion.plugins.module_utils.base import Failure
@@ -375,22 +371,6 @@ class LambdaFunction(AwsResource):
             raise Failure("; ".join(errors), errors=errors)
 
     # ------------------------------------------------------------------ running parts side by side
-
-    def side_by_side(self, *jobs):
-        """Run jobs (callables taking a manager) at the same time, each on a copy of this manager that records
-        its changes apart; the changes are then added in the order of the jobs, whatever finished first."""
-        branches = [self.branch() for job in jobs]
-        try:
-            return self.concurrently(*[lambda i=i: jobs[i](branches[i]) for i in range(len(jobs))])
-        finally:
-            for branch in branches:
-                self.changes.extend(branch.changes)
-                self.waits.extend(branch.waits)
-
-    def branch(self):
-        branch = copy.copy(self)
-        branch.changes, branch.waits, branch._changes_lock = [], [], threading.Lock()
-        return branch
 
     # ------------------------------------------------------------------ reads
 

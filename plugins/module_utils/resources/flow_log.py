@@ -45,7 +45,8 @@ RETRY_DELAY = 10.0
 
 
 def ensure_prerequisites(owner, settings, tags_for, purge_tags):
-    """The delivery role, then the encrypted log group (log_group retries while a new key propagates).
+    """The delivery role and the encrypted log group, side by side (independent; their changes are recorded
+    role first; log_group retries while a new key propagates).
 
     settings: the module's flow_log option; tags_for(name): the tags of a resource called name.
     Returns (role as service_role.ensure returns it, with the ARN it will have in check mode, diff before,
@@ -53,19 +54,21 @@ def ensure_prerequisites(owner, settings, tags_for, purge_tags):
     """
     region, account, partition = owner.region, settings["account_id"], settings["partition"]
     group_arn = log_group.arn(partition, region, account, settings["log_group_name"])
-    role = service_role.ensure(
-        owner, settings["role_name"], policies.flow_log_trust_policy(partition, region, account),
-        inline_policies={DELIVERY_POLICY_NAME: policies.flow_log_delivery_policy(group_arn)},
-        tags=tags_for(settings["role_name"]), purge_tags=purge_tags,
+    role, group = owner.side_by_side(
+        lambda m: service_role.ensure(
+            m, settings["role_name"], policies.flow_log_trust_policy(partition, region, account),
+            inline_policies={DELIVERY_POLICY_NAME: policies.flow_log_delivery_policy(group_arn)},
+            tags=tags_for(settings["role_name"]), purge_tags=purge_tags,
+        ),
+        lambda m: log_group.ensure(
+            m, settings["log_group_name"], retention_days=settings["retention_days"],
+            kms_key_arn=settings["kms_key_arn"], tags=tags_for(settings["log_group_name"]), purge_tags=purge_tags,
+        ),
     )
-    before = {"role": role.pop("before")}
-    after = {"role": role.pop("after")}
+    before = {"role": role.pop("before"), "log_group": group[0]}
+    after = {"role": role.pop("after"), "log_group": group[1]}
     if role["arn"] is None:  # check mode: the ARN the new role will have
         role["arn"] = service_role.role_arn(partition, account, settings["role_name"])
-    before["log_group"], after["log_group"], _arn = log_group.ensure(
-        owner, settings["log_group_name"], retention_days=settings["retention_days"],
-        kms_key_arn=settings["kms_key_arn"], tags=tags_for(settings["log_group_name"]), purge_tags=purge_tags,
-    )
     return role, before, after
 
 

@@ -51,28 +51,41 @@ def get_role(owner, name):
     return found["Role"] if found else None
 
 
+def _attached(owner, name):
+    found = owner.paginate("list the policies of role %s" % name, owner.client("iam"), "list_attached_role_policies",
+                           RoleName=name, missing="NoSuchEntity")
+    return [a["PolicyArn"] for a in (found or {}).get("AttachedPolicies", [])]
+
+
+def _inline_names(owner, name):
+    found = owner.paginate("list the inline policies of role %s" % name, owner.client("iam"), "list_role_policies",
+                           RoleName=name, missing="NoSuchEntity")
+    return list((found or {}).get("PolicyNames", []))
+
+
+def _inline_document(owner, name, policy_name):
+    found = owner.read("read inline policy %s of role %s" % (policy_name, name), owner.client("iam").get_role_policy,
+                       RoleName=name, PolicyName=policy_name, missing="NoSuchEntity")
+    return policies.load_policy(found["PolicyDocument"]) if found else None
+
+
 def _listing(owner, name):
     """(attached managed policy ARNs, inline policy names) of an existing role, read at the same time."""
-    iam = owner.client("iam")
-    attached, inline = owner.concurrently(
-        lambda: owner.paginate("list the policies of role %s" % name, iam, "list_attached_role_policies",
-                               RoleName=name)["AttachedPolicies"],
-        lambda: owner.paginate("list the inline policies of role %s" % name, iam, "list_role_policies",
-                               RoleName=name)["PolicyNames"],
+    return tuple(owner.concurrently(lambda: _attached(owner, name), lambda: _inline_names(owner, name)))
+
+
+def _read(owner, name, inline_names_wanted):
+    """(role or None, attached ARNs, inline policy names, {wanted name: document or None}) in one round trip:
+    the role, its two listings and the documents of the inline policies the caller wants are independent
+    reads (a missing role answers NoSuchEntity to each)."""
+    found = owner.concurrently(
+        lambda: get_role(owner, name),
+        lambda: _attached(owner, name),
+        lambda: _inline_names(owner, name),
+        *[lambda n=n: _inline_document(owner, name, n) for n in inline_names_wanted]
     )
-    return [a["PolicyArn"] for a in attached], list(inline)
-
-
-def _inline_documents(owner, name, policy_names):
-    iam = owner.client("iam")
-
-    def read(policy_name):
-        found = owner.read("read inline policy %s of role %s" % (policy_name, name), iam.get_role_policy,
-                           RoleName=name, PolicyName=policy_name, missing="NoSuchEntity")
-        return policies.load_policy(found["PolicyDocument"]) if found else None
-
-    documents = owner.concurrently(*[lambda n=n: read(n) for n in policy_names])
-    return dict((name_, documents[i]) for i, name_ in enumerate(policy_names))
+    documents = dict((n, found[3 + i]) for i, n in enumerate(inline_names_wanted))
+    return found[0], found[1], found[2], documents
 
 
 def ensure(owner, name, trust_policy, managed_policy_arns=(), inline_policies=None, description=None, path="/",
@@ -89,7 +102,7 @@ def ensure(owner, name, trust_policy, managed_policy_arns=(), inline_policies=No
     inline_policies = None if inline_policies is None else dict(
         (k, policies.load_policy(v)) for k, v in inline_policies.items())
     wanted_tags = None if tags is None else dict((k, str(v)) for k, v in tags.items())
-    role = get_role(owner, name)
+    role, attached, inline_names, documents = _read(owner, name, sorted(inline_policies or {}))
     created = role is None
     if created:
         kwargs = {"RoleName": name, "Path": path, "AssumeRolePolicyDocument": json.dumps(trust_policy)}
@@ -105,9 +118,7 @@ def ensure(owner, name, trust_policy, managed_policy_arns=(), inline_policies=No
         attached, inline_names, current_inline, tags_after = [], [], {}, wanted_tags or {}
         before = None
     else:
-        attached, inline_names = _listing(owner, name)
-        wanted_inline = sorted(set(inline_names) & set(inline_policies or {}))
-        current_inline = _inline_documents(owner, name, wanted_inline)
+        current_inline = dict((n, documents[n]) for n in inline_names if documents.get(n) is not None)
         current_trust = policies.load_policy(role.get("AssumeRolePolicyDocument"))
         current_tags = boto3_tag_list_to_ansible_dict(role.get("Tags") or [])
         before = {
