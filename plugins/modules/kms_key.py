@@ -353,10 +353,13 @@ class KmsKey(AwsResource):
                 key_id=key_id,
                 key_arn=metadata["Arn"],
             )
-        current_policy, current_tags = self.concurrently(
+        # An enabled key's rotation is read with the rest; any other state's once the key is enabled (below).
+        current_policy, current_tags, enabled_rotation = self.concurrently(
             lambda: self.policy_of(key_id) if self.policy is not None else None,
             lambda: self.tags_of(key_id),
+            lambda: self.rotation_of(key_id) if state == "Enabled" else None,
         )
+        was_enabled = state == "Enabled"
         before = {
             "alias": self.alias if alias_exists else None,
             "key_state": state,
@@ -375,7 +378,7 @@ class KmsKey(AwsResource):
         if p["enabled"] and state == "Disabled":
             self.update(self.label, "state", "Disabled", "Enabled", self.kms.enable_key, KeyId=key_id)
             state = "Enabled"
-        rotation = self.rotation_of(key_id)
+        rotation = enabled_rotation if was_enabled else self.rotation_of(key_id)
         before["enable_key_rotation"] = after["enable_key_rotation"] = rotation
         if not alias_exists:
             self.write("create alias %s" % self.alias, self.kms.create_alias, AliasName=self.alias, TargetKeyId=key_id)
