@@ -247,10 +247,11 @@ class AlertTopic(AwsResource):
         )
         if not with_tags:
             return attributes, None, existing, {}
-        present = ([self.topic_arn] if attributes is not None else []) + [arns[n] for n in names if n in existing]
+        # An existing subscription's own ARN (the one built above, unless AWS says otherwise).
+        real = dict((n, existing[n].get("EventSubscriptionArn") or arns[n]) for n in names if n in existing)
+        present = ([self.topic_arn] if attributes is not None else []) + [real[n] for n in names if n in real]
         tags = tag_index.confirmed(self, present, index, self.own_tags, self.params["tags"], self.params["purge_tags"])
-        return (attributes, tags.get(self.topic_arn), existing,
-                dict((name, tags[arns[name]]) for name in names if arns[name] in tags))
+        return attributes, tags.get(self.topic_arn), existing, dict((n, tags[real[n]]) for n in real)
 
     def own_tags(self, arn):
         """The tags of the topic or of a subscription, read from its own service."""
