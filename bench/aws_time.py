@@ -199,7 +199,7 @@ def aws_equivalent(reference_results: Iterable[dict], scaled_results: Iterable[d
     reference = keyed_task_walls(reference_results)
     scaled = keyed_task_walls(scaled_results)
     waits, hidden, unmatched = _count(reference, scaled, time_scale, threshold_s, pairs, hidden_at_bound=False)
-    waits_max, hidden_max, _ = _count(reference, scaled, time_scale, threshold_s, pairs, hidden_at_bound=True)
+    waits_max, hidden_max, _unmatched = _count(reference, scaled, time_scale, threshold_s, pairs, hidden_at_bound=True)
 
     def total(counted: list[dict], bounds: float) -> tuple[float, float, float]:
         waited_real = sum(w["excess_s"] for w in counted)

@@ -449,10 +449,11 @@ class DeployLock(AwsResource):
             self.converge_settings(table, pitr, wanted_key)
         previous = logic.lock_from_item(written.get("Attributes"), now)
         new_lock = logic.lock_from_item(new_item, now)
-        warnings = [logic.takeover_warning(self.lock_id, previous)] if previous and previous["run_id"] != p["run_id"] \
-            else []
-        msg = "took the deploy lock of %s for %s (run %s) until %s" % (self.lock_id, p["holder"], p["run_id"],
-                                                                        new_lock["expires_at"])
+        warnings = []
+        if previous and previous["run_id"] != p["run_id"]:
+            warnings.append(logic.takeover_warning(self.lock_id, previous))
+        msg = "took the deploy lock of %s for %s (run %s) until %s" % (
+            self.lock_id, p["holder"], p["run_id"], new_lock["expires_at"])
         return self.finish(msg, new_lock, previous, True, warnings)
 
     def locked(self):

@@ -481,11 +481,12 @@ def sequential_run(tasks, hosts=("us-east-1", "us-east-2")):
     return results
 
 
-def aurora_run(wait_wall, waits=WAITED, lambda_wall=10.0, start_wall=0.5, wait_status="ok"):
+def aurora_run(wait_wall, waits=tuple(WAITED), lambda_wall=10.0, start_wall=0.5, wait_status="ok"):
     return sequential_run([
         (START_AURORA, AURORA, "tap.multiregion.aurora_cluster", start_wall, [], "ok"),
         ("Ensure function ({host})", LAMBDA, "tap.multiregion.lambda_function", lambda_wall, [], "ok"),
-        (WAIT_AURORA, AURORA, "tap.multiregion.aurora_cluster", wait_wall, waits, wait_status),
+        (WAIT_AURORA, AURORA, "tap.multiregion.aurora_cluster", wait_wall,
+         list(waits) if isinstance(waits, tuple) else waits, wait_status),
     ])
 
 
@@ -628,8 +629,8 @@ def test_overlap_pairs_match_the_roles_task_names():
     wall = {"role": AURORA, "task": WAIT_AURORA.format(host="us-east-1")}
     assert aws_time.overlap_pair(wall) == ("aurora", r"Start the Aurora cluster ")
     assert aws_time.overlap_pair(dict(wall, role=LAMBDA)) is None
-    assert aws_time.overlap_pair({"role": DYNAMODB, "task": FINISH_TABLE}) == ("dynamodb_global",
-                                                                                r"Start the DynamoDB global table")
+    expected = ("dynamodb_global", r"Start the DynamoDB global table")
+    assert aws_time.overlap_pair({"role": DYNAMODB, "task": FINISH_TABLE}) == expected
 
 
 def test_task_keys_ignore_what_differs_from_run_to_run():
