@@ -285,6 +285,12 @@ class DeployLock(AwsResource):
                           missing="ResourceNotFoundException")
         return found is not None, (found or {}).get("Item")
 
+    def unrecord(self, sentence):
+        """Take back the change a conditional write recorded when AWS refused it (nothing was written)."""
+        with self._changes_lock:
+            if sentence in self.changes:
+                self.changes.remove(sentence)
+
     def lock_sentence(self, sentence):
         """A change of the run's bookkeeping (the lock item, the table and key created on first use)."""
         self.bookkeeping.add(sentence)
@@ -319,8 +325,8 @@ class DeployLock(AwsResource):
             if error_code(failure.error) != "ConditionalCheckFailedException":
                 raise
             deleted = False
-        if not deleted and sentence in self.changes:
-            self.changes.remove(sentence)  # refused or nothing there: nothing was deleted
+        if not deleted:
+            self.unrecord(sentence)  # refused or nothing there: nothing was deleted
         return deleted
 
     # ------------------------------------------------------------------ the table and its key
@@ -442,8 +448,7 @@ class DeployLock(AwsResource):
         written, (table, pitr), wanted_key = self.concurrently(
             put, lambda: self.read_settings(missing=NO_TABLE), lambda: self.key_arn(create=False))
         if written is None:
-            if sentence in self.changes:
-                self.changes.remove(sentence)  # refused or no table: nothing was written
+            self.unrecord(sentence)  # refused or no table: nothing was written
             return None
         if table is not None:
             self.converge_settings(table, pitr, wanted_key)
